@@ -1,0 +1,37 @@
+/*
+ * log.h - coffer's logger. Silent but for errors by default; the level and
+ * destination come from the config file or COFFER_DEBUG. Thread-safe.
+ * Never pass a PIN, key value or plaintext to these functions.
+ */
+#ifndef CF_LOG_H
+#define CF_LOG_H
+
+#include <stdbool.h>
+
+enum cf_log_level {
+	CF_LOG_NONE = 0,
+	CF_LOG_ERROR,
+	CF_LOG_WARN,
+	CF_LOG_INFO,
+	CF_LOG_DEBUG,
+};
+
+/* Parses "none", "error", "warn", "info", "debug". */
+bool cf_log_level_parse(const char *s, enum cf_log_level *out);
+
+/* dest: "stderr", "syslog" or a file path (appended to, 0600). Returns 0 or
+ * -errno; on failure the previous destination stays. */
+int cf_log_open(enum cf_log_level level, const char *dest);
+void cf_log_close(void);
+void cf_log_set_level(enum cf_log_level level);
+bool cf_log_enabled(enum cf_log_level level);
+
+void cf_log(enum cf_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define cf_error(...) cf_log(CF_LOG_ERROR, __VA_ARGS__)
+#define cf_warn(...) cf_log(CF_LOG_WARN, __VA_ARGS__)
+#define cf_info(...) cf_log(CF_LOG_INFO, __VA_ARGS__)
+#define cf_debug(...) cf_log(CF_LOG_DEBUG, __VA_ARGS__)
+
+#endif
