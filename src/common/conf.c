@@ -118,7 +118,7 @@ static const char *apply(struct cf_conf *c, const char *k, const char *v)
 	}
 	if (strcmp(k, "kdf_cost") == 0) {
 		if (!parse_ulong(v, CF_KDF_COST_MIN, CF_KDF_COST_MAX, &n))
-			return "kdf_cost must be a number from 10 to 22 "
+			return "kdf_cost must be a number from 10 to 20 "
 			       "(scrypt N = 2^kdf_cost)";
 		c->kdf_cost = (unsigned int)n;
 		return NULL;

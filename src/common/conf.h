@@ -30,7 +30,7 @@ struct cf_conf {
 
 #define CF_KDF_COST_DEFAULT 15
 #define CF_KDF_COST_MIN 10 /* below 15 is for tests only, and logged */
-#define CF_KDF_COST_MAX 22
+#define CF_KDF_COST_MAX 20
 
 /* Fills c with the built-in defaults (token_dir from $XDG_DATA_HOME or
  * ~/.local/share/coffer/tokens). */
