@@ -80,4 +80,14 @@ void cf_vault_index_hash(const uint8_t *key, CK_ATTRIBUTE_TYPE type,
 			 const void *value, size_t len,
 			 struct cf_store_key *out);
 
+/* Internal, exposed for the known-answer test: scrypt of pin (secret) and
+ * salt with N = 2^cost and the given r and p into out (out_len bytes,
+ * secret: the caller wipes it). CKR_ARGUMENTS_BAD when cost is not in 1..20,
+ * r or p is 0 or above 16, or the memory scrypt needs exceeds the vault's
+ * cap (about 1 GiB: N = 2^20 with r = 8); CKR_HOST_MEMORY. Thread-safe. */
+CK_RV cf_vault_scrypt(const uint8_t *pin, size_t pin_len, const uint8_t *salt,
+		      size_t salt_len, unsigned int cost, uint32_t r,
+		      uint32_t p, uint8_t *out, size_t out_len)
+	__attribute__((warn_unused_result));
+
 #endif
