@@ -1,0 +1,205 @@
+/*
+ * core.h - the token core's shared state: the library (one per process
+ * between C_Initialize and C_Finalize), its tokens (one per slot) and its
+ * sessions. Entry-point files (slot_api.c, session_api.c, object_api.c,
+ * unsupported.c) validate arguments and call the functions declared here.
+ *
+ * Lock order (docs/locking.md): library lock -> token lock -> session lock.
+ * The library lock guards the slot list and the session table; a token's
+ * lock guards its login state, its store, its object cache and its session
+ * objects; a session's lock guards its operation state.
+ */
+#ifndef CF_CORE_H
+#define CF_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "coffer/pkcs11.h"
+#include "common/conf.h"
+#include "common/map.h"
+#include "common/secmem.h"
+#include "token/lock.h"
+#include "token/object.h"
+#include "token/store/store.h"
+#include "token/vault.h"
+
+#define CF_EXPORT __attribute__((visibility("default")))
+
+#define CF_MANUFACTURER "coffer project"
+#define CF_MODEL "coffer soft HSM"
+#define CF_LIBRARY_DESC "coffer PKCS#11 token"
+#define CF_VERSION_MAJOR 0
+#define CF_VERSION_MINOR 1
+
+/* Session object handles sit above every store id (ids stay below 2^31),
+ * so one handle space serves both kinds of object. */
+#define CF_SESSION_OBJECT_BASE 0x80000000UL
+
+#define CF_NOT_LOGGED_IN ((CK_USER_TYPE)-1)
+
+struct cf_token {
+	struct cf_mutex *lock;
+	CK_SLOT_ID slot_id;
+	bool initialized;	   /* false: the free slot */
+	char path[CF_CONF_PATH_MAX]; /* database file; "" for the free slot */
+	struct cf_store *store;	   /* NULL for the free slot */
+
+	/* From the store's metadata, refreshed when the store changes. */
+	unsigned char label[32];
+	char serial[16];
+	bool user_pin_set;
+	uint32_t so_fail, user_fail;
+	uint8_t public_index_key[32];
+	uint8_t generation[16]; /* changes when the token is re-initialized */
+
+	/* Login state of this application (shared by all its sessions). */
+	CK_USER_TYPE login;
+	bool have_key; /* vault holds keys derived from the token key */
+	struct cf_secret token_key;
+	struct cf_vault vault;
+
+	/* Token objects loaded from the store, by id (= handle). Entries hold
+	 * one reference. Cleared when another connection commits. */
+	struct cf_map cache;
+	/* Session objects by handle; each holds one reference. */
+	struct cf_map session_objects;
+	CK_OBJECT_HANDLE next_session_object;
+
+	unsigned long sessions, rw_sessions;
+};
+
+struct cf_find {
+	bool active;
+	CK_OBJECT_HANDLE *handles;
+	size_t n, pos;
+};
+
+struct cf_session {
+	CK_SESSION_HANDLE handle;
+	struct cf_token *token;
+	CK_FLAGS flags;
+	struct cf_mutex *lock;
+	unsigned int refs; /* guarded by the library lock */
+	bool closed;
+	struct cf_find find;
+};
+
+struct cf_library {
+	struct cf_mutex *lock;
+	pid_t pid;
+	struct cf_conf conf;
+	struct cf_token **tokens; /* sorted by slot id; the free slot last */
+	size_t ntokens;
+	struct cf_map sessions;
+	CK_SESSION_HANDLE next_session;
+};
+
+/* library.c: the process-wide state. */
+extern struct cf_library *cf_lib;
+CK_RV cf_library_initialize(const CK_C_INITIALIZE_ARGS *args)
+	__attribute__((warn_unused_result));
+CK_RV cf_library_finalize(void) __attribute__((warn_unused_result));
+/* CKR_CRYPTOKI_NOT_INITIALIZED unless initialized in this process (a forked
+ * child must call C_Initialize again). */
+CK_RV cf_library_ready(void) __attribute__((warn_unused_result));
+/* Finds a slot's token (library lock taken inside). */
+CK_RV cf_library_token(CK_SLOT_ID slot, struct cf_token **out)
+	__attribute__((warn_unused_result));
+/* After C_InitToken turned the free slot into a token: adds a new free
+ * slot. Library lock taken inside. */
+CK_RV cf_library_add_free_slot(void) __attribute__((warn_unused_result));
+
+/* token.c: tokens and their store. */
+CK_RV cf_token_open(const struct cf_conf *conf, const char *path,
+		    struct cf_token **out) __attribute__((warn_unused_result));
+CK_RV cf_token_new_free(CK_SLOT_ID slot, struct cf_token **out)
+	__attribute__((warn_unused_result));
+void cf_token_free(struct cf_token *t);
+/* Under the token lock: reloads metadata and drops cached objects when
+ * another connection has committed since the last call. */
+CK_RV cf_token_sync_locked(struct cf_token *t)
+	__attribute__((warn_unused_result));
+void cf_token_info_locked(struct cf_token *t, const struct cf_conf *conf,
+			  CK_TOKEN_INFO *info);
+CK_RV cf_token_init_locked(struct cf_token *t, const struct cf_conf *conf,
+			   const uint8_t *so_pin, size_t so_pin_len,
+			   const unsigned char label[32])
+	__attribute__((warn_unused_result));
+/* Our own commit is no news: re-arms change detection after it. */
+void cf_token_mark_seen_locked(struct cf_token *t);
+/* Drops login state and every cached secret. */
+void cf_token_logout_locked(struct cf_token *t);
+/* Metadata access for login.c: a missing blob gives CKR_OK and *v NULL. */
+CK_RV cf_token_meta_blob(struct cf_token *t, const char *name, uint8_t **v,
+			 size_t *len) __attribute__((warn_unused_result));
+CK_RV cf_token_meta_put(struct cf_token *t, const char *name, const void *v,
+			size_t len) __attribute__((warn_unused_result));
+/* Re-reads (from the store, so other processes count too) and writes the
+ * failed-login counter of who. */
+CK_RV cf_token_fail_get(struct cf_token *t, CK_USER_TYPE who, uint32_t *n)
+	__attribute__((warn_unused_result));
+CK_RV cf_token_fail_put(struct cf_token *t, CK_USER_TYPE who, uint32_t n)
+	__attribute__((warn_unused_result));
+CK_RV cf_store_rv(int rc);
+#define CF_META_SO_PIN "so_pin"
+#define CF_META_USER_PIN "user_pin"
+bool cf_token_user_visible_locked(const struct cf_token *t,
+				  const struct cf_object *o);
+
+/* login.c: PINs and login. */
+CK_RV cf_login_locked(struct cf_token *t, const struct cf_conf *conf,
+		      CK_USER_TYPE who, const uint8_t *pin, size_t pin_len)
+	__attribute__((warn_unused_result));
+CK_RV cf_login_init_pin_locked(struct cf_token *t, const struct cf_conf *conf,
+			       const uint8_t *pin, size_t pin_len)
+	__attribute__((warn_unused_result));
+CK_RV cf_login_set_pin_locked(struct cf_token *t, const struct cf_conf *conf,
+			      CK_USER_TYPE who, const uint8_t *old_pin,
+			      size_t old_len, const uint8_t *new_pin,
+			      size_t new_len) __attribute__((warn_unused_result));
+
+/* token_objects.c: token objects in the store, session objects in memory.
+ * All under the token lock; *out carries a new reference. */
+CK_RV cf_objects_get_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
+			    struct cf_object **out)
+	__attribute__((warn_unused_result));
+/* Stores a new object (token or session per o->token) and sets its
+ * handle. Takes a reference of its own. */
+CK_RV cf_objects_add_locked(struct cf_token *t, struct cf_object *o,
+			    CK_SESSION_HANDLE owner)
+	__attribute__((warn_unused_result));
+/* Replaces the stored object o->handle with o (same handle). */
+CK_RV cf_objects_replace_locked(struct cf_token *t, struct cf_object *o)
+	__attribute__((warn_unused_result));
+CK_RV cf_objects_destroy_locked(struct cf_token *t, struct cf_object *o)
+	__attribute__((warn_unused_result));
+/* Handles of the visible objects that match tmpl (malloc'd). */
+CK_RV cf_objects_find_locked(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
+			     CK_ULONG n, CK_OBJECT_HANDLE **out, size_t *count)
+	__attribute__((warn_unused_result));
+/* Destroys the session objects owned by session h (all when h is 0). */
+void cf_objects_drop_session_locked(struct cf_token *t, CK_SESSION_HANDLE h);
+void cf_objects_cache_clear_locked(struct cf_token *t);
+
+/* session.c: the session table. */
+CK_RV cf_session_open(struct cf_token *t, CK_FLAGS flags,
+		      CK_SESSION_HANDLE *out) __attribute__((warn_unused_result));
+/* Looks a session up and takes a reference: release with cf_session_put. */
+CK_RV cf_session_get(CK_SESSION_HANDLE h, struct cf_session **out)
+	__attribute__((warn_unused_result));
+void cf_session_put(struct cf_session *s);
+CK_RV cf_session_close(CK_SESSION_HANDLE h)
+	__attribute__((warn_unused_result));
+CK_RV cf_session_close_all(struct cf_token *t)
+	__attribute__((warn_unused_result));
+/* CKS_* state of s (takes the token lock). */
+CK_STATE cf_session_state(struct cf_session *s);
+bool cf_session_rw(const struct cf_session *s);
+void cf_find_clear(struct cf_find *f);
+
+/* Copies a blank-padded fixed-width PKCS#11 string. */
+void cf_pad(unsigned char *dst, size_t width, const char *src);
+
+#endif
