@@ -113,7 +113,8 @@ static const EVP_CIPHER *vault_gcm(void)
 /* An HMAC-SHA256 context keyed with zeros, duplicated and re-keyed per
  * hash: duplicating copies the digest already fetched, where setting the
  * digest by name would fetch it again on every find. It is keyed because
- * OpenSSL 3.0 cannot duplicate an HMAC context that has no key yet. */
+ * OpenSSL 3.0.0 cannot copy a digest context that was never initialised
+ * (allowed from 3.0.1), and we accept any 3.x. */
 static EVP_MAC_CTX *hmac_template_make(void)
 {
 	static const uint8_t zero_key[CF_VAULT_KEY_LEN];

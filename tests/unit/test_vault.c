@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,79 @@ static CK_RV unwrap_u32_edited(const struct fx *f, size_t off, uint32_t v)
 	rv = cf_vault_unwrap(b, BLOB_LEN, pin, PIN_LEN, &k);
 	cf_secret_clear(&k);
 	return rv;
+}
+
+/* --- threads ---------------------------------------------------------- */
+
+#define NTHREADS 8
+#define NROUNDS 200
+
+struct thread_arg {
+	const struct cf_vault *vault;
+	struct cf_store_key want;
+	uint64_t id;
+	int ok;
+};
+
+static void *hash_and_seal(void *p)
+{
+	struct thread_arg *a = p;
+	struct cf_secret pt = {NULL, 0};
+	struct cf_store_key k;
+	uint8_t *ct = NULL;
+	size_t len = 0;
+
+	a->ok = 1;
+	for (int i = 0; i < NROUNDS && a->ok; i++) {
+		cf_vault_index_hash(a->vault->index_key.data, CKA_ID, "id-1", 4,
+				    &k);
+		if (memcmp(k.b, a->want.b, sizeof(k.b)) != 0)
+			a->ok = 0;
+		if (cf_vault_seal(a->vault, a->id, NULL, 0,
+				  (const uint8_t *)"v", 1, &ct,
+				  &len) != CKR_OK ||
+		    cf_vault_open(a->vault, a->id, NULL, 0, ct, len, &pt) !=
+			CKR_OK ||
+		    pt.len != 1 || pt.data[0] != 'v')
+			a->ok = 0;
+		cf_secret_clear(&pt);
+		free(ct);
+		ct = NULL;
+	}
+	return NULL;
+}
+
+/* Runs first, so that the threads also race to fetch the cached
+ * algorithms. */
+static void test_vault__hash_seal_open_from_many_threads(void **state)
+{
+	struct fx *f = *state;
+	struct thread_arg args[NTHREADS];
+	pthread_t th[NTHREADS];
+	/* be64(CKA_ID = 0x102) || "id-1" */
+	uint8_t msg[8 + 4] = {0, 0, 0, 0, 0, 0, 1, 2, 'i', 'd', '-', '1'};
+	uint8_t mac[32];
+	unsigned int mac_len = 0;
+	size_t started;
+
+	assert_non_null(HMAC(EVP_sha256(), f->vault.index_key.data, 32, msg,
+			     sizeof(msg), mac, &mac_len));
+	for (started = 0; started < NTHREADS; started++) {
+		struct thread_arg *a = &args[started];
+
+		a->vault = &f->vault;
+		memcpy(a->want.b, mac, CF_STORE_KEY_LEN);
+		a->id = started + 1;
+		a->ok = 0;
+		if (pthread_create(&th[started], NULL, hash_and_seal, a) != 0)
+			break;
+	}
+	/* join every thread before any assert can leave this frame */
+	for (size_t i = 0; i < started; i++)
+		(void)pthread_join(th[i], NULL);
+	assert_int_equal(started, NTHREADS);
+	for (size_t i = 0; i < NTHREADS; i++)
+		assert_int_equal(args[i].ok, 1);
 }
 
 /* --- scrypt --------------------------------------------------------- */
@@ -951,6 +1025,7 @@ static void test_vault__index_hash_of_empty_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    T(test_vault__hash_seal_open_from_many_threads),
 	    T(test_vault__scrypt_matches_rfc7914_vector),
 	    T(test_vault__scrypt_rejects_cost_zero),
 	    T(test_vault__scrypt_rejects_cost_above_20),
