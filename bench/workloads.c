@@ -1,0 +1,275 @@
+/*
+ * workloads.c - the table of workloads and the timed-loop driver.
+ *
+ * Adding a workload: write prepare (choose the target, untimed) and op (the
+ * PKCS#11 call sequence being measured), add a row below, and describe it in
+ * bench/README.md. Keys that a future sign/verify/AES-GCM/HMAC row needs can
+ * be made in prepare on its first call and kept in struct bench_arg.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+/* Returned by an op when a find did not come back with exactly one object;
+ * vendor-defined so that it cannot be mistaken for a module's answer. */
+#define BENCH_RV_WRONG_COUNT (CKR_VENDOR_DEFINED | 0xbe01UL)
+#define BENCH_RV_WRONG_LENGTH (CKR_VENDOR_DEFINED | 0xbe02UL)
+
+/* Enough for a median and p90 of anything that takes over a microsecond
+ * for the default two seconds; faster ops stop at the cap. */
+#define BENCH_MAX_SAMPLES (1u << 21)
+
+uint64_t bench_rng_next(uint64_t *s)
+{
+	/* xorshift64*: a fixed seed gives every module the same targets. */
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void bench_stats(double *v, size_t n, double *median, double *p90)
+{
+	*median = 0;
+	*p90 = 0;
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof(*v), cmp_double);
+	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	/* Nearest rank: the smallest sample with 90% at or below it. */
+	*p90 = v[(n * 9 + 9) / 10 - 1];
+}
+
+static size_t random_target(struct bench_tok *t)
+{
+	return (size_t)(bench_rng_next(&t->rng) % t->nobjects);
+}
+
+static CK_RV prepare_target(struct bench_tok *t, struct bench_arg *a)
+{
+	if (t->nobjects == 0)
+		return CKR_GENERAL_ERROR;
+	bench_object_name(random_target(t), a);
+	return CKR_OK;
+}
+
+static CK_RV check_one(CK_RV rv, CK_ULONG count)
+{
+	if (rv == CKR_OK && count != 1)
+		return BENCH_RV_WRONG_COUNT;
+	return rv;
+}
+
+static CK_RV op_find_label(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_ULONG count;
+	CK_RV rv = bench_find(t->f, t->sess, CKA_LABEL, a->label,
+			      a->label_len, &a->obj, &count);
+
+	return check_one(rv, count);
+}
+
+static CK_RV op_find_id(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_ULONG count;
+	CK_RV rv = bench_find(t->f, t->sess, CKA_ID, a->id, a->id_len,
+			      &a->obj, &count);
+
+	return check_one(rv, count);
+}
+
+/* Resolves a small pool of random objects once, so the timed op is the
+ * attribute read alone, not a find. */
+static CK_RV prepare_getattr(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_RV rv;
+
+	while (a->npool < sizeof(a->pool) / sizeof(a->pool[0])) {
+		rv = prepare_target(t, a);
+		if (rv != CKR_OK)
+			return rv;
+		rv = op_find_label(t, a);
+		if (rv != CKR_OK)
+			return rv;
+		a->pool[a->npool++] = a->obj;
+	}
+	a->obj = a->pool[bench_rng_next(&t->rng) % a->npool];
+	return CKR_OK;
+}
+
+static CK_RV op_getattr(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_ATTRIBUTE attr = {CKA_VALUE, a->buf, sizeof(a->buf)};
+	CK_RV rv = t->f->C_GetAttributeValue(t->sess, a->obj, &attr, 1);
+
+	if (rv == CKR_OK && attr.ulValueLen != BENCH_VALUE_LEN)
+		return BENCH_RV_WRONG_LENGTH;
+	return rv;
+}
+
+static CK_RV prepare_nothing(struct bench_tok *t, struct bench_arg *a)
+{
+	(void)t;
+	(void)a;
+	return CKR_OK;
+}
+
+static CK_RV op_random(struct bench_tok *t, struct bench_arg *a)
+{
+	return t->f->C_GenerateRandom(t->sess, a->buf, 32);
+}
+
+static int openssl_random(void)
+{
+	unsigned char buf[32];
+
+	return RAND_bytes(buf, sizeof(buf)) == 1 ? 0 : -1;
+}
+
+const struct bench_workload bench_workloads[] = {
+	{"create", "C_CreateObject of a token object with a 64-byte value",
+	 BENCH_FILL, BENCH_OPS_PER_SECOND, true, NULL, NULL, NULL},
+	{"find-label", "FindObjectsInit/FindObjects/Final on {CKA_LABEL}",
+	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target,
+	 op_find_label, NULL},
+	{"find-id", "FindObjectsInit/FindObjects/Final on {CKA_ID}",
+	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target, op_find_id,
+	 NULL},
+	{"getattr", "C_GetAttributeValue(CKA_VALUE) of a token object",
+	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr,
+	 NULL},
+	{"init", "C_Initialize .. first C_FindObjects by label, cold process",
+	 BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL},
+	{"random", "C_GenerateRandom(32 bytes)", BENCH_TIMED,
+	 BENCH_SECONDS_PER_OP, false, prepare_nothing, op_random,
+	 openssl_random},
+};
+const size_t bench_nworkloads =
+	sizeof(bench_workloads) / sizeof(bench_workloads[0]);
+
+static void set_error(struct bench_result *r, CK_RV rv)
+{
+	r->status = rv == CKR_FUNCTION_NOT_SUPPORTED ? BENCH_UNSUPPORTED
+						     : BENCH_ERROR;
+	if (rv == BENCH_RV_WRONG_COUNT)
+		snprintf(r->err, sizeof(r->err), "find: not 1 object");
+	else if (rv == BENCH_RV_WRONG_LENGTH)
+		snprintf(r->err, sizeof(r->err), "wrong value length");
+	else
+		snprintf(r->err, sizeof(r->err), "%s", bench_rv_name(rv));
+}
+
+/* Growable sample array with a hard cap. */
+struct samples {
+	double *v;
+	size_t n, cap;
+};
+
+static bool samples_push(struct samples *s, double x)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		double *v;
+
+		if (cap > BENCH_MAX_SAMPLES)
+			return false;
+		v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL)
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = x;
+	return true;
+}
+
+static bool loop_done(const struct bench_opts *o, double start, size_t n)
+{
+	return n >= o->min_runs && bench_now() - start >= o->seconds;
+}
+
+static void finish(struct samples *s, struct bench_result *r)
+{
+	if (r->status == BENCH_OK && s->n == 0) {
+		r->status = BENCH_ERROR;
+		snprintf(r->err, sizeof(r->err), "out of memory");
+	}
+	if (r->status == BENCH_OK) {
+		r->runs = (uint32_t)s->n;
+		bench_stats(s->v, s->n, &r->value, &r->p90);
+	}
+	free(s->v);
+}
+
+void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
+		     const struct bench_workload *w, struct bench_result *r)
+{
+	struct samples s = {0};
+	struct bench_arg a = {0};
+	double start = bench_now();
+	CK_RV rv;
+
+	r->status = BENCH_OK;
+	while (!loop_done(o, start, s.n)) {
+		double t0;
+
+		rv = w->prepare(t, &a);
+		if (rv != CKR_OK) {
+			set_error(r, rv);
+			break;
+		}
+		t0 = bench_now();
+		rv = w->op(t, &a);
+		if (rv != CKR_OK) {
+			set_error(r, rv);
+			break;
+		}
+		if (!samples_push(&s, bench_now() - t0))
+			break;
+	}
+	finish(&s, r);
+}
+
+void bench_run_openssl(const struct bench_opts *o,
+		       const struct bench_workload *w, struct bench_result *r)
+{
+	struct samples s = {0};
+	double start = bench_now();
+
+	r->status = BENCH_OK;
+	while (!loop_done(o, start, s.n)) {
+		double t0 = bench_now();
+
+		if (w->openssl_op() != 0) {
+			r->status = BENCH_ERROR;
+			snprintf(r->err, sizeof(r->err), "OpenSSL failed");
+			break;
+		}
+		if (!samples_push(&s, bench_now() - t0))
+			break;
+	}
+	finish(&s, r);
+}
