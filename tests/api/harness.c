@@ -580,6 +580,32 @@ CK_SLOT_ID api_free_slot(void)
 	return found;
 }
 
+void api_next_free_slot(void)
+{
+	if (h.softhsm)
+		api_reinitialize();
+}
+
+CK_SLOT_ID api_slot_by_label(const char *label)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+	CK_UTF8CHAR want[32];
+
+	api_pad(want, sizeof(want), label);
+	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, slots, &n));
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_TOKEN_INFO ti;
+
+		assert_rv(CKR_OK, p11->C_GetTokenInfo(slots[i], &ti));
+		if ((ti.flags & CKF_TOKEN_INITIALIZED) &&
+		    memcmp(ti.label, want, sizeof(want)) == 0)
+			return slots[i];
+	}
+	fail_msg("no token labelled %s", label);
+	return 0;
+}
+
 CK_SLOT_ID api_init_token(const char *label)
 {
 	CK_UTF8CHAR padded[32];

@@ -86,6 +86,13 @@ void api_reinitialize(void); /* C_Finalize + C_Initialize(NULL) */
 void api_pad(CK_UTF8CHAR *dst, size_t len, const char *s);
 CK_SLOT_ID api_free_slot(void);
 CK_SLOT_ID api_init_token(const char *label);
+/* Tests of several tokens need the free slot C_InitToken leaves behind.
+ * coffer shows it at once (test_slot__init_token_adds_free_slot checks
+ * that); SoftHSMv2 only after the next C_Initialize, which also renumbers
+ * its slots, so tests about something else call this (a library restart on
+ * SoftHSMv2, nothing on coffer) and then find slots by label. */
+void api_next_free_slot(void);
+CK_SLOT_ID api_slot_by_label(const char *label);
 void api_init_user_pin(CK_SLOT_ID slot, const char *pin);
 CK_FLAGS api_token_flags(CK_SLOT_ID slot);
 CK_SESSION_HANDLE api_open(CK_SLOT_ID slot, bool rw);

@@ -15,35 +15,6 @@ static CK_ULONG slot_count(void)
 	return n;
 }
 
-/* Tests of several tokens need the free slot that C_InitToken makes.
- * coffer shows it at once (test_slot__init_token_adds_free_slot checks
- * that); SoftHSMv2 only at the next C_Initialize, so tests that are about
- * something else restart the library to run on both. */
-static void next_free_slot(void)
-{
-	if (api_is_softhsm())
-		api_reinitialize();
-}
-
-static CK_SLOT_ID slot_by_label(const char *label)
-{
-	CK_SLOT_ID slots[16];
-	CK_ULONG n = 16;
-	CK_UTF8CHAR want[32];
-
-	api_pad(want, sizeof(want), label);
-	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, slots, &n));
-	for (CK_ULONG i = 0; i < n; i++) {
-		CK_TOKEN_INFO ti;
-
-		assert_rv(CKR_OK, p11->C_GetTokenInfo(slots[i], &ti));
-		if (memcmp(ti.label, want, sizeof(want)) == 0)
-			return slots[i];
-	}
-	fail_msg("no token labelled %s", label);
-	return 0;
-}
-
 /* A slot id the module did not hand out. */
 static CK_SLOT_ID unused_slot(void)
 {
@@ -97,7 +68,7 @@ static void test_slot__list_too_small_fails(void **state)
 
 	(void)state;
 	api_init_token(API_LABEL);
-	next_free_slot();
+	api_next_free_slot();
 	assert_rv(CKR_BUFFER_TOO_SMALL,
 		  p11->C_GetSlotList(CK_FALSE, slots, &n));
 	assert_int_equal(n, 2);
@@ -110,7 +81,7 @@ static void test_slot__list_exact_size_succeeds(void **state)
 
 	(void)state;
 	api_init_token(API_LABEL);
-	next_free_slot();
+	api_next_free_slot();
 	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, slots, &n));
 	assert_int_equal(n, 2);
 	assert_int_not_equal(slots[0], slots[1]);
@@ -172,7 +143,7 @@ static void test_slot__ids_stable_across_reinitialize(void **state)
 
 	(void)state;
 	a = api_init_token("first");
-	next_free_slot();
+	api_next_free_slot();
 	b = api_init_token("second");
 	api_reinitialize();
 	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, after, &n));
@@ -192,9 +163,9 @@ static void test_slot__ids_fit_signed_32_bit(void **state)
 
 	(void)state;
 	api_init_token("first");
-	next_free_slot();
+	api_next_free_slot();
 	api_init_token("second");
-	next_free_slot();
+	api_next_free_slot();
 	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, slots, &n));
 	assert_int_equal(n, 3);
 	for (CK_ULONG i = 0; i < n; i++)
@@ -291,7 +262,7 @@ static void test_token__serials_unique(void **state)
 
 	(void)state;
 	token_info(api_init_token("first"), &a);
-	next_free_slot();
+	api_next_free_slot();
 	token_info(api_init_token("second"), &b);
 	assert_memory_not_equal(a.serialNumber, b.serialNumber,
 				sizeof(a.serialNumber));
@@ -451,9 +422,9 @@ static void test_init_token__tokens_are_independent(void **state)
 	CK_OBJECT_HANDLE o;
 
 	(void)state;
-	next_free_slot();
+	api_next_free_slot();
 	other = api_init_token("other");
-	s = api_open(slot_by_label(API_LABEL), true);
+	s = api_open(api_slot_by_label(API_LABEL), true);
 	assert_rv(CKR_OK, api_create_data(s, CK_TRUE, CK_FALSE, "pub", &o));
 	s = api_open(other, false);
 	assert_int_equal(api_find(s, NULL, 0, NULL, 0), 0);
