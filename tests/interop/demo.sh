@@ -106,13 +106,16 @@ echo "the certificate came back byte for byte"
 printf '\n%s== What to try next ==%s\n' "$BOLD" "$PLAIN"
 cat <<EOF
 - Keep a token: put 'token_dir = /some/dir' in ~/.config/coffer/coffer.conf
-  (or point \$COFFER_CONF at a file) and run the same pkcs11-tool commands
-  with --module $MODULE
-- Generate a key in the token:
+  (or point \$COFFER_CONF at a file; docs/configuration.md lists the keys)
+  and run the same pkcs11-tool commands with --module $MODULE
+- Store a private data object, readable only after login:
     pkcs11-tool --module $MODULE --token-label $LABEL --login \\
-      --keypairgen --key-type EC:prime256v1 --id 02 --label demo-key
-- Run the test suites: make check  (unit, PKCS#11 API, crash and interop)
-- Watch the token survive kill -9: meson test -C $BUILD --suite crash
+      --write-object notes.txt --type data --label notes --private
+- Look inside a token database: secrets are sealed before SQLite sees them
+    sqlite3 "\$(find /some/dir -name '*.db' | head -n 1)" .dump
+- Watch every acknowledged write survive kill -9:
+    meson test -C $BUILD --suite crash
+- Run everything (unit, PKCS#11 API, crash, interop): make check
 EOF
 echo
 echo "demo finished; its scratch directory goes away now"
