@@ -35,6 +35,13 @@ case $MODULE in
 	;;
 esac
 
+# A module built with -Db_sanitize=address needs the ASan runtime loaded
+# first into the (uninstrumented) pkcs11-tool. Leak checking stays off
+# there: the tool does not free its own OpenSSL state, and the module keeps
+# its private library context for the life of the process by design; the
+# unit and API suites check the module's leaks.
+ASAN_LIB=$(ldd "$MODULE" 2>/dev/null | awk '/libasan/ { print $3 }')
+
 n=0
 failed=0
 OUT=$SCRATCH/out
@@ -53,7 +60,13 @@ not_ok() {
 
 # p11 ARGS...: runs pkcs11-tool on the module, output in $OUT.
 p11() {
-	"$TOOL" --module "$MODULE" "$@" >"$OUT" 2>&1
+	if [ -n "$ASAN_LIB" ]; then
+		LD_PRELOAD=$ASAN_LIB \
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+			"$TOOL" --module "$MODULE" "$@" >"$OUT" 2>&1
+	else
+		"$TOOL" --module "$MODULE" "$@" >"$OUT" 2>&1
+	fi
 }
 
 # step DESCRIPTION ARGS...: one pkcs11-tool call that must succeed.
