@@ -63,6 +63,28 @@ CK_RV cf_rules_check_change(const struct cf_object *o,
 CK_RV cf_rules_apply_change(struct cf_object *o, const CK_ATTRIBUTE *tmpl,
 			    CK_ULONG n) __attribute__((warn_unused_result));
 
+/*
+ * C_CopyObject: checks tmpl as cf_rules_check_change(copy true) does, then
+ * makes a deep copy of o with tmpl applied and a fresh CKA_UNIQUE_ID. The
+ * copy has no handle, store id or owner; *out has one reference. Returns
+ * what cf_rules_check_change returns, or CKR_HOST_MEMORY. o is unchanged.
+ */
+CK_RV cf_rules_copy_object(const struct cf_object *o, const CK_ATTRIBUTE *tmpl,
+			   CK_ULONG n, bool so, struct cf_object **out)
+	__attribute__((warn_unused_result));
+
+/*
+ * Recomputes the attributes derived from key material: CKA_CHECK_VALUE
+ * (certificates, secret keys), CKA_VALUE_LEN (secret keys) and
+ * CKA_MODULUS_BITS (RSA public keys). Mechanism code calls it after
+ * storing the material of an object that cf_rules_new_object made for
+ * GENERATE, UNWRAP or DERIVE (the material is not known before). An
+ * attribute whose source is empty is left as it is. CKR_HOST_MEMORY, or
+ * CKR_GENERAL_ERROR when OpenSSL fails; o may then be partly updated.
+ */
+CK_RV cf_rules_update_derived(struct cf_object *o)
+	__attribute__((warn_unused_result));
+
 /* Footnote 7: t may not be revealed when o is sensitive or unextractable. */
 bool cf_rules_attr_is_sensitive(CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE t);
 
