@@ -24,9 +24,10 @@
 
 #define BENCH_MAX_MODULES 8
 #define BENCH_MAX_SIZES 16
+#define BENCH_MAX_WORKLOADS 32
 #define BENCH_NAME_MAX 32
 #define BENCH_PATH_MAX 4096
-#define BENCH_ERR_MAX 64
+#define BENCH_ERR_MAX 160
 
 #define BENCH_SO_PIN "12345678"
 #define BENCH_USER_PIN "1234"
@@ -64,7 +65,7 @@ struct bench_tok {
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE sess;
 	size_t nobjects; /* objects the bench created so far */
-	uint64_t rng;    /* xorshift state: same targets for every module */
+	uint64_t rng;	 /* xorshift state: same targets for every module */
 };
 
 struct bench_workload {
@@ -86,7 +87,7 @@ extern const size_t bench_nworkloads;
 enum bench_status {
 	BENCH_MISSING = 0, /* no record arrived: the process died */
 	BENCH_OK,
-	BENCH_SKIPPED,     /* above --max-objects-for */
+	BENCH_SKIPPED,	   /* above --max-objects-for */
 	BENCH_UNSUPPORTED, /* module said CKR_FUNCTION_NOT_SUPPORTED */
 	BENCH_ERROR,
 };
@@ -105,7 +106,7 @@ struct bench_result {
 struct bench_module {
 	char name[BENCH_NAME_MAX];
 	char path[BENCH_PATH_MAX];
-	bool softhsm;       /* gets softhsm2.conf, else coffer.conf */
+	bool softhsm;	    /* gets softhsm2.conf, else coffer.conf */
 	size_t max_objects; /* SIZE_MAX when uncapped */
 };
 
@@ -115,7 +116,7 @@ struct bench_opts {
 	size_t reference; /* index of the module ratios are taken against */
 	size_t sizes[BENCH_MAX_SIZES];
 	size_t nsizes;
-	bool selected[32]; /* per workload */
+	bool selected[BENCH_MAX_WORKLOADS]; /* per workload */
 	double seconds;
 	unsigned int min_runs;
 	unsigned int init_runs;
@@ -127,7 +128,8 @@ struct bench_opts {
 /* Matrix of results: [workload][size][module]; the extra column after the
  * modules holds the in-process OpenSSL reference. */
 struct bench_table {
-	struct bench_result cell[32][BENCH_MAX_SIZES][BENCH_MAX_MODULES + 1];
+	struct bench_result cell[BENCH_MAX_WORKLOADS][BENCH_MAX_SIZES]
+				[BENCH_MAX_MODULES + 1];
 };
 
 /* p11.c */

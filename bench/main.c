@@ -21,22 +21,23 @@
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: coffer-bench --module NAME=PATH [--module NAME=PATH ...]\n"
-		"         [--workload W[,W...]] [--sizes N[,N...]]\n"
-		"         [--max-objects-for NAME=N] [--seconds S] "
-		"[--init-runs N]\n"
-		"         [--reference NAME] [--json FILE] [--self-check]\n"
-		"\n"
-		"Runs the same PKCS#11 workloads against each module, each on "
-		"a fresh\nscratch token in its own process, and prints one "
-		"table with ratios.\n"
-		"Defaults: every workload, --sizes 100,10000,100000, "
-		"--seconds 2,\n--init-runs 5, --max-objects-for 10000 for "
-		"SoftHSMv2, reference = the\nSoftHSMv2 module if any, else "
-		"the first.\n"
-		"--self-check: 10 objects, short loops; exits non-zero if any "
-		"call failed.\n\nworkloads:\n");
+	fprintf(
+	    fp,
+	    "usage: coffer-bench --module NAME=PATH [--module NAME=PATH ...]\n"
+	    "         [--workload W[,W...]] [--sizes N[,N...]]\n"
+	    "         [--max-objects-for NAME=N] [--seconds S] "
+	    "[--init-runs N]\n"
+	    "         [--reference NAME] [--json FILE] [--self-check]\n"
+	    "\n"
+	    "Runs the same PKCS#11 workloads against each module, each on "
+	    "a fresh\nscratch token in its own process, and prints one "
+	    "table with ratios.\n"
+	    "Defaults: every workload, --sizes 100,10000,100000, "
+	    "--seconds 2,\n--init-runs 5, --max-objects-for 10000 for "
+	    "SoftHSMv2, reference = the\nSoftHSMv2 module if any, else "
+	    "the first.\n"
+	    "--self-check: 10 objects, short loops; exits non-zero if any "
+	    "call failed.\n\nworkloads:\n");
 	for (size_t w = 0; w < bench_nworkloads; w++)
 		fprintf(fp, "  %-12s %s%s\n", bench_workloads[w].name,
 			bench_workloads[w].what,
@@ -192,8 +193,7 @@ static int parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001) ||
-	    v > 3600)
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001) || v > 3600)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -213,17 +213,17 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"module", required_argument, NULL, OPT_MODULE},
-	{"workload", required_argument, NULL, OPT_WORKLOAD},
-	{"sizes", required_argument, NULL, OPT_SIZES},
-	{"max-objects-for", required_argument, NULL, OPT_CAP},
-	{"seconds", required_argument, NULL, OPT_SECONDS},
-	{"init-runs", required_argument, NULL, OPT_INIT_RUNS},
-	{"reference", required_argument, NULL, OPT_REFERENCE},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"self-check", no_argument, NULL, OPT_SELF_CHECK},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"max-objects-for", required_argument, NULL, OPT_CAP},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"init-runs", required_argument, NULL, OPT_INIT_RUNS},
+    {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"self-check", no_argument, NULL, OPT_SELF_CHECK},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static const char *option_name(int c)
@@ -336,8 +336,8 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 	o->reference = 0;
 	for (size_t i = 0; i < o->nmodules; i++) {
 		if (l.reference != NULL
-			    ? strcmp(o->modules[i].name, l.reference) == 0
-			    : o->modules[i].softhsm) {
+			? strcmp(o->modules[i].name, l.reference) == 0
+			: o->modules[i].softhsm) {
 			o->reference = i;
 			break;
 		}
@@ -421,8 +421,7 @@ static void run_openssl(const struct bench_opts *o, struct bench_table *t)
 }
 
 /* A module cell that should hold a figure but holds a failure. */
-static bool any_failure(const struct bench_opts *o,
-			const struct bench_table *t)
+static bool any_failure(const struct bench_opts *o, const struct bench_table *t)
 {
 	bool failed = false;
 

@@ -12,45 +12,45 @@ static const struct {
 	CK_RV rv;
 	const char *name;
 } rv_names[] = {
-	{CKR_OK, "CKR_OK"},
-	{CKR_HOST_MEMORY, "CKR_HOST_MEMORY"},
-	{CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID"},
-	{CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR"},
-	{CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED"},
-	{CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
-	{CKR_CANT_LOCK, "CKR_CANT_LOCK"},
-	{CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE"},
-	{CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID"},
-	{CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID"},
-	{CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
-	{CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
-	{CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY"},
-	{CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED"},
-	{CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID"},
-	{CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
-	{CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE"},
-	{CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED"},
-	{CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
-	{CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE"},
-	{CKR_PIN_LOCKED, "CKR_PIN_LOCKED"},
-	{CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED"},
-	{CKR_SESSION_COUNT, "CKR_SESSION_COUNT"},
-	{CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID"},
-	{CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY"},
-	{CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS"},
-	{CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE"},
-	{CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT"},
-	{CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT"},
-	{CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED"},
-	{CKR_TOKEN_WRITE_PROTECTED, "CKR_TOKEN_WRITE_PROTECTED"},
-	{CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN"},
-	{CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN"},
-	{CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED"},
-	{CKR_USER_TYPE_INVALID, "CKR_USER_TYPE_INVALID"},
-	{CKR_RANDOM_NO_RNG, "CKR_RANDOM_NO_RNG"},
-	{CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL"},
-	{CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"},
-	{CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED"},
+    {CKR_OK, "CKR_OK"},
+    {CKR_HOST_MEMORY, "CKR_HOST_MEMORY"},
+    {CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID"},
+    {CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR"},
+    {CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED"},
+    {CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
+    {CKR_CANT_LOCK, "CKR_CANT_LOCK"},
+    {CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE"},
+    {CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID"},
+    {CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID"},
+    {CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
+    {CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
+    {CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY"},
+    {CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED"},
+    {CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID"},
+    {CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
+    {CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE"},
+    {CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED"},
+    {CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
+    {CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE"},
+    {CKR_PIN_LOCKED, "CKR_PIN_LOCKED"},
+    {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED"},
+    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT"},
+    {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID"},
+    {CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY"},
+    {CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS"},
+    {CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE"},
+    {CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT"},
+    {CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT"},
+    {CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED"},
+    {CKR_TOKEN_WRITE_PROTECTED, "CKR_TOKEN_WRITE_PROTECTED"},
+    {CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN"},
+    {CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN"},
+    {CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED"},
+    {CKR_USER_TYPE_INVALID, "CKR_USER_TYPE_INVALID"},
+    {CKR_RANDOM_NO_RNG, "CKR_RANDOM_NO_RNG"},
+    {CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL"},
+    {CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"},
+    {CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED"},
 };
 
 const char *bench_rv_name(CK_RV rv)
@@ -114,8 +114,7 @@ static void pad_label(CK_UTF8CHAR out[32], const char *label)
 /* Walks the slots with a token present; stops at the first whose token
  * matches. want_free picks the uninitialised token, else the one labelled
  * "bench". */
-static CK_RV pick_slot(CK_FUNCTION_LIST_PTR f, bool want_free,
-		       CK_SLOT_ID *slot)
+static CK_RV pick_slot(CK_FUNCTION_LIST_PTR f, bool want_free, CK_SLOT_ID *slot)
 {
 	CK_SLOT_ID ids[64];
 	CK_ULONG n = sizeof(ids) / sizeof(ids[0]);
@@ -148,14 +147,14 @@ CK_RV bench_p11_find_slot(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID *slot)
 	return pick_slot(f, false, slot);
 }
 
-#define STEP(call, what)                                                      \
-	do {                                                                  \
-		rv = (call);                                                  \
-		if (rv != CKR_OK) {                                           \
-			snprintf(err, errlen, "%s: %s", what,                 \
-				 bench_rv_name(rv));                          \
-			goto out_close;                                       \
-		}                                                             \
+#define STEP(call, what)                                                       \
+	do {                                                                   \
+		rv = (call);                                                   \
+		if (rv != CKR_OK) {                                            \
+			snprintf(err, errlen, "%s: %s", what,                  \
+				 bench_rv_name(rv));                           \
+			goto out_close;                                        \
+		}                                                              \
 	} while (0)
 
 CK_RV bench_p11_init_token(CK_FUNCTION_LIST_PTR f, char *err, size_t errlen)
@@ -226,15 +225,15 @@ CK_RV bench_create_object(struct bench_tok *t, size_t i)
 	for (size_t k = 0; k < sizeof(a.buf); k++)
 		a.buf[k] = (unsigned char)bench_rng_next(&t->rng);
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_SENSITIVE, &no, sizeof(no)},
-		{CKA_EXTRACTABLE, &yes, sizeof(yes)},
-		{CKA_LABEL, a.label, a.label_len},
-		{CKA_ID, a.id, a.id_len},
-		{CKA_VALUE, a.buf, sizeof(a.buf)},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SENSITIVE, &no, sizeof(no)},
+	    {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+	    {CKA_LABEL, a.label, a.label_len},
+	    {CKA_ID, a.id, a.id_len},
+	    {CKA_VALUE, a.buf, sizeof(a.buf)},
 	};
 	return t->f->C_CreateObject(t->sess, tmpl,
 				    sizeof(tmpl) / sizeof(tmpl[0]), &h);

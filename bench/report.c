@@ -214,8 +214,7 @@ static void fmt_cell(char *out, const struct bench_opts *o,
 	}
 }
 
-static void row_name(char *out, const struct bench_opts *o, size_t w,
-		     size_t s)
+static void row_name(char *out, const struct bench_opts *o, size_t w, size_t s)
 {
 	if (bench_workloads[w].sized)
 		snprintf(out, CELL_MAX, "%s@%zu", bench_workloads[w].name,
@@ -333,8 +332,7 @@ out_free:
 	free(g.cell);
 }
 
-void bench_report_table(const struct bench_opts *o,
-			const struct bench_table *t)
+void bench_report_table(const struct bench_opts *o, const struct bench_table *t)
 {
 	size_t ncols = o->nmodules + (has_openssl(o) ? 1 : 0);
 	struct errs *e = calloc(1, sizeof(*e));
@@ -471,10 +469,11 @@ int bench_report_json(const struct bench_opts *o, const struct bench_table *t,
 	if (fp == NULL)
 		return -1;
 	make_pairs(o, &p);
-	fprintf(fp, "{\n  \"tool\": \"coffer-bench\",\n  \"seconds\": %g,\n"
-		    "  \"min_runs\": %u,\n  \"init_runs\": %u,\n"
-		    "  \"init_mode\": \"fresh process per repetition, fork "
-		    "before dlopen\",\n  \"reference\": ",
+	fprintf(fp,
+		"{\n  \"tool\": \"coffer-bench\",\n  \"seconds\": %g,\n"
+		"  \"min_runs\": %u,\n  \"init_runs\": %u,\n"
+		"  \"init_mode\": \"fresh process per repetition, fork "
+		"before dlopen\",\n  \"reference\": ",
 		o->seconds, o->min_runs, o->init_runs);
 	json_str(fp, o->modules[o->reference].name);
 	fprintf(fp, ",\n  \"modules\": [");
@@ -509,10 +508,9 @@ int bench_report_json(const struct bench_opts *o, const struct bench_table *t,
 			continue;
 		for (size_t s = 0; s < ns; s++)
 			for (size_t i = 0; i < p.n; i++) {
-				double r = speedup(&bench_workloads[w],
-						   &t->cell[w][s][p.a[i]],
-						   &t->cell[w][s][p.b[i]],
-						   false);
+				double r = speedup(
+				    &bench_workloads[w], &t->cell[w][s][p.a[i]],
+				    &t->cell[w][s][p.b[i]], false);
 				if (r <= 0)
 					continue;
 				fprintf(fp, "%s\n    {\"workload\": ",
@@ -540,8 +538,8 @@ int bench_report_json(const struct bench_opts *o, const struct bench_table *t,
 
 			if (!scaling(o, t, w, m, &lo, &hi, &f))
 				continue;
-			fprintf(fp, "%s\n    {\"workload\": ",
-				first ? "" : ",");
+			fprintf(fp,
+				"%s\n    {\"workload\": ", first ? "" : ",");
 			first = false;
 			json_str(fp, bench_workloads[w].name);
 			fprintf(fp, ", \"column\": ");

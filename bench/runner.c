@@ -43,9 +43,8 @@ int bench_write_result(int fd, const struct bench_result *r)
 static void emit(int fd, size_t w, size_t si, enum bench_status st,
 		 const char *err)
 {
-	struct bench_result r = {.workload = (uint32_t)w,
-				 .size_idx = (uint32_t)si,
-				 .status = st};
+	struct bench_result r = {
+	    .workload = (uint32_t)w, .size_idx = (uint32_t)si, .status = st};
 
 	if (err != NULL)
 		snprintf(r.err, sizeof(r.err), "%s", err);
@@ -54,12 +53,12 @@ static void emit(int fd, size_t w, size_t si, enum bench_status st,
 
 /* What one worker process does. */
 struct stage {
-	size_t si;      /* size index of the sized rows, when sized */
-	size_t from;    /* objects already on the token */
-	size_t to;      /* objects wanted on the token */
-	bool init;      /* first stage: C_InitToken + C_InitPIN */
-	bool sized;     /* run the sized rows at si */
-	bool unsized;   /* run the unsized rows (once per module) */
+	size_t si;    /* size index of the sized rows, when sized */
+	size_t from;  /* objects already on the token */
+	size_t to;    /* objects wanted on the token */
+	bool init;    /* first stage: C_InitToken + C_InitPIN */
+	bool sized;   /* run the sized rows at si */
+	bool unsized; /* run the unsized rows (once per module) */
 };
 
 static bool in_stage(const struct bench_workload *w, const struct stage *s)
@@ -154,9 +153,9 @@ static int worker(const struct bench_opts *o, const struct bench_module *m,
 	}
 	for (size_t w = 0; w < bench_nworkloads; w++) {
 		const struct bench_workload *wl = &bench_workloads[w];
-		struct bench_result r = {
-			.workload = (uint32_t)w,
-			.size_idx = (uint32_t)(wl->sized ? s->si : 0)};
+		struct bench_result r = {.workload = (uint32_t)w,
+					 .size_idx =
+					     (uint32_t)(wl->sized ? s->si : 0)};
 
 		if (!o->selected[w] || wl->kind != BENCH_TIMED ||
 		    !in_stage(wl, s))
@@ -366,12 +365,12 @@ static int setup_env(const struct bench_opts *o, const struct bench_module *m)
 	int rc;
 
 	if (snprintf(dir, sizeof(dir), "%s/%s", o->scratch, m->name) >=
-		    (int)sizeof(dir) ||
+		(int)sizeof(dir) ||
 	    snprintf(tokens, sizeof(tokens), "%s/tokens", dir) >=
-		    (int)sizeof(tokens) ||
+		(int)sizeof(tokens) ||
 	    snprintf(conf, sizeof(conf), "%s/%s", dir,
 		     m->softhsm ? "softhsm2.conf" : "coffer.conf") >=
-		    (int)sizeof(conf))
+		(int)sizeof(conf))
 		return -ENAMETOOLONG;
 	rc = make_dir(dir);
 	if (rc == 0)
@@ -399,6 +398,24 @@ static int setup_env(const struct bench_opts *o, const struct bench_module *m)
 	return 0;
 }
 
+/* After a stage failed: its init row and every later row say why they
+ * have no figure (the failed stage marked its own). */
+static void not_run(const struct bench_opts *o, int fd, size_t failed)
+{
+	for (size_t w = 0; w < bench_nworkloads; w++) {
+		const struct bench_workload *wl = &bench_workloads[w];
+
+		/* Unsized rows ran in an earlier stage or were marked by
+		 * the failed one. */
+		if (!o->selected[w] || !wl->sized)
+			continue;
+		for (size_t si = failed; si < o->nsizes; si++)
+			if (si > failed || wl->kind == BENCH_COLD)
+				emit(fd, w, si, BENCH_ERROR,
+				     "not run: a fill stage failed");
+	}
+}
+
 static bool any_selected(const struct bench_opts *o, bool sized)
 {
 	for (size_t w = 0; w < bench_nworkloads; w++)
@@ -420,7 +437,9 @@ int bench_runner(const struct bench_opts *o, size_t mi, int fd)
 			m->name, strerror(-rc));
 		return 1;
 	}
-	for (size_t si = 0; si < o->nsizes; si++) {
+	/* Filling a token that no selected row looks at would only
+	 * waste time. */
+	for (size_t si = 0; si < o->nsizes && any_selected(o, true); si++) {
 		struct worker_call c = {o, m, &s, fd};
 
 		if (o->sizes[si] > m->max_objects) {
@@ -437,8 +456,12 @@ int bench_runner(const struct bench_opts *o, size_t mi, int fd)
 		rc = run_child(worker_thunk, &c);
 		if (rc != 0)
 			result = 1;
-		if (rc != 0 && rc != 2)
-			return result; /* the token is in an unknown state */
+		if (rc != 0 && rc != 2) {
+			/* The token is in an unknown state: what is left
+			 * is marked, not run. */
+			not_run(o, fd, si);
+			return result;
+		}
 		s.from = s.to;
 		s.init = false;
 		s.unsized = false;

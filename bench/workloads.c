@@ -86,8 +86,8 @@ static CK_RV check_one(CK_RV rv, CK_ULONG count)
 static CK_RV op_find_label(struct bench_tok *t, struct bench_arg *a)
 {
 	CK_ULONG count;
-	CK_RV rv = bench_find(t->f, t->sess, CKA_LABEL, a->label,
-			      a->label_len, &a->obj, &count);
+	CK_RV rv = bench_find(t->f, t->sess, CKA_LABEL, a->label, a->label_len,
+			      &a->obj, &count);
 
 	return check_one(rv, count);
 }
@@ -95,8 +95,8 @@ static CK_RV op_find_label(struct bench_tok *t, struct bench_arg *a)
 static CK_RV op_find_id(struct bench_tok *t, struct bench_arg *a)
 {
 	CK_ULONG count;
-	CK_RV rv = bench_find(t->f, t->sess, CKA_ID, a->id, a->id_len,
-			      &a->obj, &count);
+	CK_RV rv = bench_find(t->f, t->sess, CKA_ID, a->id, a->id_len, &a->obj,
+			      &count);
 
 	return check_one(rv, count);
 }
@@ -150,30 +150,30 @@ static int openssl_random(void)
 }
 
 const struct bench_workload bench_workloads[] = {
-	{"create", "C_CreateObject of a token object with a 64-byte value",
-	 BENCH_FILL, BENCH_OPS_PER_SECOND, true, NULL, NULL, NULL},
-	{"find-label", "FindObjectsInit/FindObjects/Final on {CKA_LABEL}",
-	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target,
-	 op_find_label, NULL},
-	{"find-id", "FindObjectsInit/FindObjects/Final on {CKA_ID}",
-	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target, op_find_id,
-	 NULL},
-	{"getattr", "C_GetAttributeValue(CKA_VALUE) of a token object",
-	 BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr,
-	 NULL},
-	{"init", "C_Initialize .. first C_FindObjects by label, cold process",
-	 BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL},
-	{"random", "C_GenerateRandom(32 bytes)", BENCH_TIMED,
-	 BENCH_SECONDS_PER_OP, false, prepare_nothing, op_random,
-	 openssl_random},
+    {"create", "C_CreateObject of a token object with a 64-byte value",
+     BENCH_FILL, BENCH_OPS_PER_SECOND, true, NULL, NULL, NULL},
+    {"find-label", "FindObjectsInit/FindObjects/Final on {CKA_LABEL}",
+     BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target, op_find_label,
+     NULL},
+    {"find-id", "FindObjectsInit/FindObjects/Final on {CKA_ID}", BENCH_TIMED,
+     BENCH_SECONDS_PER_OP, true, prepare_target, op_find_id, NULL},
+    {"getattr", "C_GetAttributeValue(CKA_VALUE) of a token object", BENCH_TIMED,
+     BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr, NULL},
+    {"init", "C_Initialize .. first C_FindObjects by label, cold process",
+     BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL},
+    {"random", "C_GenerateRandom(32 bytes)", BENCH_TIMED, BENCH_SECONDS_PER_OP,
+     false, prepare_nothing, op_random, openssl_random},
 };
+_Static_assert(sizeof(bench_workloads) / sizeof(bench_workloads[0]) <=
+		   BENCH_MAX_WORKLOADS,
+	       "raise BENCH_MAX_WORKLOADS");
 const size_t bench_nworkloads =
-	sizeof(bench_workloads) / sizeof(bench_workloads[0]);
+    sizeof(bench_workloads) / sizeof(bench_workloads[0]);
 
 static void set_error(struct bench_result *r, CK_RV rv)
 {
-	r->status = rv == CKR_FUNCTION_NOT_SUPPORTED ? BENCH_UNSUPPORTED
-						     : BENCH_ERROR;
+	r->status =
+	    rv == CKR_FUNCTION_NOT_SUPPORTED ? BENCH_UNSUPPORTED : BENCH_ERROR;
 	if (rv == BENCH_RV_WRONG_COUNT)
 		snprintf(r->err, sizeof(r->err), "find: not 1 object");
 	else if (rv == BENCH_RV_WRONG_LENGTH)
