@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -95,9 +97,8 @@ static void raw_exec(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-					 NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
@@ -287,9 +288,9 @@ static void test_store__foreign_sqlite_file_fails_eio(void **state)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 	assert_int_equal(cf_store_open(f->path, false, &f->s), -EIO);
 	assert_null(f->s);
@@ -364,8 +365,7 @@ static void test_store__meta_get_missing_fails_enoent(void **state)
 	uint8_t *v = (uint8_t *)1;
 	size_t len = 5;
 
-	assert_int_equal(cf_store_meta_get(f->s, "nothing", &v, &len),
-			 -ENOENT);
+	assert_int_equal(cf_store_meta_get(f->s, "nothing", &v, &len), -ENOENT);
 	assert_null(v);
 	assert_int_equal(len, 0);
 }
@@ -410,9 +410,9 @@ static void test_store__meta_too_large_fails_einval(void **state)
 	size_t len = 0;
 
 	assert_non_null(big);
-	assert_int_equal(cf_store_meta_put(f->s, "big", big,
-					   CF_STORE_META_MAX + 1),
-			 -EINVAL);
+	assert_int_equal(
+	    cf_store_meta_put(f->s, "big", big, CF_STORE_META_MAX + 1),
+	    -EINVAL);
 	assert_int_equal(cf_store_meta_get(f->s, "big", &v, &len), -ENOENT);
 	free(big);
 }
@@ -560,9 +560,9 @@ static void test_store__put_record_at_limit_round_trips(void **state)
 	assert_non_null(big);
 	for (size_t i = 0; i < CF_STORE_RECORD_MAX; i++)
 		big[i] = (uint8_t)(i * 7);
-	assert_int_equal(cf_store_object_put(f->s, id, big,
-					     CF_STORE_RECORD_MAX, NULL, 0),
-			 0);
+	assert_int_equal(
+	    cf_store_object_put(f->s, id, big, CF_STORE_RECORD_MAX, NULL, 0),
+	    0);
 	assert_int_equal(cf_store_object_get(f->s, id, &rec, &len, &version),
 			 0);
 	assert_int_equal(len, CF_STORE_RECORD_MAX);
@@ -641,9 +641,9 @@ static void test_store__put_out_of_range_id_fails_einval(void **state)
 
 	assert_int_equal(cf_store_object_put(f->s, 0, "x", 1, NULL, 0),
 			 -EINVAL);
-	assert_int_equal(cf_store_object_put(f->s, UINT64_C(1) << 31, "x", 1,
-					     NULL, 0),
-			 -EINVAL);
+	assert_int_equal(
+	    cf_store_object_put(f->s, UINT64_C(1) << 31, "x", 1, NULL, 0),
+	    -EINVAL);
 }
 
 static void test_store__put_null_pointers_fail_einval(void **state)
@@ -993,8 +993,8 @@ static void test_store__commit_without_begin_fails_einval(void **state)
 	assert_int_equal(cf_store_commit(NULL), -EINVAL);
 }
 
-static void test_store__begin_while_other_handle_writes_fails_ebusy(
-	void **state)
+static void
+test_store__begin_while_other_handle_writes_fails_ebusy(void **state)
 {
 	struct fx *f = fx_create(state);
 	struct cf_store *s2 = NULL;
@@ -1089,9 +1089,8 @@ static void test_store__check_passes_on_good_store(void **state)
 
 	for (int i = 0; i < 50; i++) {
 		uint64_t id = new_id(f->s);
-		assert_int_equal(cf_store_object_put(f->s, id, "rec", 3, keys,
-						     3),
-				 0);
+		assert_int_equal(
+		    cf_store_object_put(f->s, id, "rec", 3, keys, 3), 0);
 	}
 	assert_int_equal(cf_store_meta_put(f->s, "label", "x", 1), 0);
 	assert_int_equal(cf_store_check(f->s), 0);
@@ -1299,90 +1298,275 @@ static void test_store__missing_id_counter_fails_eio(void **state)
 	assert_int_equal(id, 0);
 }
 
+/* --- crashes and allocation failures ------------------------------------- */
+
+/* A child commits objects one by one and reports each id once its commit
+ * returned; it is killed at an arbitrary point. */
+static void test_store__commit_survives_kill_9(void **state)
+{
+	struct fx *f = fx_create(state);
+	uint64_t ids[64];
+	size_t got = 0;
+	int fds[2];
+	pid_t pid;
+	int status;
+
+	cf_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct cf_store *s = NULL;
+
+		close(fds[0]);
+		if (cf_store_open(f->path, false, &s) != 0)
+			_exit(1);
+		for (;;) {
+			uint64_t id = 0;
+			struct cf_store_key k = key_of(1);
+
+			if (cf_store_begin(s) != 0 ||
+			    cf_store_object_new_id(s, &id) != 0 ||
+			    cf_store_object_put(s, id, "crash", 5, &k, 1) !=
+				0 ||
+			    cf_store_commit(s) != 0)
+				_exit(1);
+			if (write(fds[1], &id, sizeof(id)) != sizeof(id))
+				_exit(1);
+		}
+	}
+	close(fds[1]);
+	while (got < 64 &&
+	       read(fds[0], &ids[got], sizeof(ids[0])) == sizeof(ids[0]))
+		got++;
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fds[0]);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(got, 64);
+
+	assert_int_equal(cf_store_open(f->path, false, &f->s), 0);
+	assert_int_equal(cf_store_check(f->s), 0);
+	for (size_t i = 0; i < got; i++)
+		assert_record(f->s, ids[i], "crash");
+}
+
+/* SQLite's allocator, wrapped to fail its Nth call. */
+static sqlite3_mem_methods real_mem;
+static long mem_calls;
+static long mem_fail_at; /* 0: never */
+static bool mem_failed;
+
+static bool mem_should_fail(void)
+{
+	if (mem_fail_at != 0 && ++mem_calls == mem_fail_at) {
+		mem_failed = true;
+		return true;
+	}
+	return false;
+}
+
+static void *mem_malloc(int n)
+{
+	return mem_should_fail() ? NULL : real_mem.xMalloc(n);
+}
+
+static void *mem_realloc(void *p, int n)
+{
+	return mem_should_fail() ? NULL : real_mem.xRealloc(p, n);
+}
+
+static void mem_install(void)
+{
+	sqlite3_mem_methods m;
+
+	assert_int_equal(sqlite3_shutdown(), SQLITE_OK);
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem),
+			 SQLITE_OK);
+	m = real_mem;
+	m.xMalloc = mem_malloc;
+	m.xRealloc = mem_realloc;
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
+	assert_int_equal(sqlite3_initialize(), SQLITE_OK);
+}
+
+static void mem_uninstall(void)
+{
+	mem_fail_at = 0;
+	assert_int_equal(sqlite3_shutdown(), SQLITE_OK);
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &real_mem),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_initialize(), SQLITE_OK);
+}
+
+/* open, one durable create, find, close */
+static int alloc_scenario(const char *path)
+{
+	struct cf_store *s = NULL;
+	struct cf_store_key k = key_of(3);
+	uint64_t *ids = NULL;
+	uint64_t id = 0;
+	size_t n = 0;
+	int r;
+
+	r = cf_store_open(path, false, &s);
+	if (r != 0)
+		return r;
+	r = cf_store_begin(s);
+	if (r == 0)
+		r = cf_store_object_new_id(s, &id);
+	if (r == 0)
+		r = cf_store_object_put(s, id, "rec", 3, &k, 1);
+	if (r == 0)
+		r = cf_store_commit(s);
+	else
+		cf_store_rollback(s);
+	if (r == 0)
+		r = cf_store_object_find(s, &k, &ids, &n);
+	free(ids);
+	cf_store_close(s);
+	return r;
+}
+
+static size_t object_count(struct fx *f)
+{
+	uint64_t *ids = NULL;
+	size_t n = 0;
+
+	assert_int_equal(cf_store_open(f->path, false, &f->s), 0);
+	assert_int_equal(cf_store_check(f->s), 0);
+	assert_int_equal(cf_store_object_list(f->s, &ids, &n), 0);
+	free(ids);
+	cf_store_close(f->s);
+	f->s = NULL;
+	return n;
+}
+
+/* Each failure gives -ENOMEM, leaves the store sound, and a create either
+ * happened entirely or not at all (a commit that fails late may already be
+ * durable). */
+static void test_store__allocation_failures_fail_cleanly(void **state)
+{
+	struct fx *f = fx_create(state);
+	size_t before = 0;
+	long n;
+
+	cf_store_close(f->s);
+	f->s = NULL;
+	for (n = 1; n < 100000; n++) {
+		size_t after;
+		int r;
+
+		mem_install();
+		mem_calls = 0;
+		mem_failed = false;
+		mem_fail_at = n;
+		r = alloc_scenario(f->path);
+		mem_uninstall();
+		if (!mem_failed) {
+			assert_int_equal(r, 0);
+			break;
+		}
+		if (r != 0 && r != -ENOMEM)
+			fail_msg("allocation %ld: got %d, want -ENOMEM", n, r);
+		after = object_count(f);
+		if (r == 0)
+			assert_int_equal(after, before + 1);
+		else
+			assert_true(after == before || after == before + 1);
+		before = after;
+	}
+	assert_true(n > 10);
+	assert_int_equal(sqlite3_memory_used(), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_store__create_then_reopen_succeeds),
-		T(test_store__open_missing_fails_enoent),
-		T(test_store__create_in_missing_directory_fails_enoent),
-		T(test_store__create_existing_fails_eexist),
-		T(test_store__create_existing_leaves_it_intact),
-		T(test_store__open_null_arguments_fail_einval),
-		T(test_store__open_directory_fails),
-		T(test_store__db_and_wal_are_mode_0600),
-		T(test_store__garbage_file_fails_eio),
-		T(test_store__empty_file_fails_eio),
-		T(test_store__foreign_sqlite_file_fails_eio),
-		T(test_store__newer_schema_version_fails_eio),
-		T(test_store__newer_schema_logs_path_and_version),
-		T(test_store__meta_put_then_get_round_trips),
-		T(test_store__meta_put_replaces_value),
-		T(test_store__meta_get_missing_fails_enoent),
-		T(test_store__meta_empty_value_round_trips),
-		T(test_store__meta_at_limit_round_trips),
-		T(test_store__meta_too_large_fails_einval),
-		T(test_store__meta_bad_arguments_fail_einval),
-		T(test_store__meta_of_wrong_type_in_file_fails_eio),
-		T(test_store__new_id_is_nonzero_and_increasing),
-		T(test_store__new_id_not_reused_after_delete),
-		T(test_store__new_id_not_reused_after_wipe),
-		T(test_store__new_id_not_reused_after_reopen),
-		T(test_store__new_id_exhausted_fails_enospc),
-		T(test_store__new_id_null_fails_einval),
-		T(test_store__put_then_get_round_trips),
-		T(test_store__put_empty_record_round_trips),
-		T(test_store__put_record_at_limit_round_trips),
-		T(test_store__put_too_large_record_fails_einval),
-		T(test_store__put_bumps_version),
-		T(test_store__version_equals_version_from_get),
-		T(test_store__put_unallocated_id_fails_einval),
-		T(test_store__put_out_of_range_id_fails_einval),
-		T(test_store__put_null_pointers_fail_einval),
-		T(test_store__get_missing_object_fails_enoent),
-		T(test_store__get_bad_arguments_fail_einval),
-		T(test_store__find_returns_every_object_with_key),
-		T(test_store__find_unknown_key_returns_nothing),
-		T(test_store__find_matches_any_of_several_keys),
-		T(test_store__put_replaces_key_set),
-		T(test_store__duplicate_keys_in_put_count_once),
-		T(test_store__find_bad_arguments_fail_einval),
-		T(test_store__list_returns_all_ids_ascending),
-		T(test_store__list_of_empty_store_returns_nothing),
-		T(test_store__delete_then_get_fails_enoent),
-		T(test_store__delete_removes_keys),
-		T(test_store__delete_removes_from_list),
-		T(test_store__delete_twice_fails_enoent),
-		T(test_store__delete_bad_id_fails_einval),
-		T(test_store__wipe_removes_objects_keys_and_meta),
-		T(test_store__rollback_discards_all_writes),
-		T(test_store__rollback_undoes_delete_and_wipe),
-		T(test_store__commit_persists_across_reopen),
-		T(test_store__write_outside_transaction_persists),
-		T(test_store__close_with_open_transaction_discards_it),
-		T(test_store__failed_put_in_transaction_keeps_the_rest),
-		T(test_store__begin_twice_fails_einval),
-		T(test_store__commit_without_begin_fails_einval),
-		T(test_store__begin_while_other_handle_writes_fails_ebusy),
-		T(test_store__second_handle_sees_commit),
-		T(test_store__changed_false_after_open),
-		T(test_store__changed_true_once_per_foreign_commit),
-		T(test_store__changed_false_after_own_commit),
-		T(test_store__changed_false_after_foreign_rollback),
-		T(test_store__changed_null_fails_einval),
-		T(test_store__check_passes_on_good_store),
-		T(test_store__check_finds_orphaned_key),
-		T(test_store__check_finds_id_beyond_counter),
-		T(test_store__check_finds_damaged_page),
-		T(test_store__list_over_damaged_page_fails_eio),
-		T(test_store__truncated_file_fails_eio),
-		T(test_store__oversized_record_in_file_fails_eio),
-		T(test_store__huge_record_in_file_fails_eio),
-		T(test_store__record_of_wrong_type_fails_eio),
-		T(test_store__bad_version_in_file_fails_eio),
-		T(test_store__bad_id_in_keys_fails_eio),
-		T(test_store__missing_id_counter_fails_eio),
+	    T(test_store__create_then_reopen_succeeds),
+	    T(test_store__open_missing_fails_enoent),
+	    T(test_store__create_in_missing_directory_fails_enoent),
+	    T(test_store__create_existing_fails_eexist),
+	    T(test_store__create_existing_leaves_it_intact),
+	    T(test_store__open_null_arguments_fail_einval),
+	    T(test_store__open_directory_fails),
+	    T(test_store__db_and_wal_are_mode_0600),
+	    T(test_store__garbage_file_fails_eio),
+	    T(test_store__empty_file_fails_eio),
+	    T(test_store__foreign_sqlite_file_fails_eio),
+	    T(test_store__newer_schema_version_fails_eio),
+	    T(test_store__newer_schema_logs_path_and_version),
+	    T(test_store__meta_put_then_get_round_trips),
+	    T(test_store__meta_put_replaces_value),
+	    T(test_store__meta_get_missing_fails_enoent),
+	    T(test_store__meta_empty_value_round_trips),
+	    T(test_store__meta_at_limit_round_trips),
+	    T(test_store__meta_too_large_fails_einval),
+	    T(test_store__meta_bad_arguments_fail_einval),
+	    T(test_store__meta_of_wrong_type_in_file_fails_eio),
+	    T(test_store__new_id_is_nonzero_and_increasing),
+	    T(test_store__new_id_not_reused_after_delete),
+	    T(test_store__new_id_not_reused_after_wipe),
+	    T(test_store__new_id_not_reused_after_reopen),
+	    T(test_store__new_id_exhausted_fails_enospc),
+	    T(test_store__new_id_null_fails_einval),
+	    T(test_store__put_then_get_round_trips),
+	    T(test_store__put_empty_record_round_trips),
+	    T(test_store__put_record_at_limit_round_trips),
+	    T(test_store__put_too_large_record_fails_einval),
+	    T(test_store__put_bumps_version),
+	    T(test_store__version_equals_version_from_get),
+	    T(test_store__put_unallocated_id_fails_einval),
+	    T(test_store__put_out_of_range_id_fails_einval),
+	    T(test_store__put_null_pointers_fail_einval),
+	    T(test_store__get_missing_object_fails_enoent),
+	    T(test_store__get_bad_arguments_fail_einval),
+	    T(test_store__find_returns_every_object_with_key),
+	    T(test_store__find_unknown_key_returns_nothing),
+	    T(test_store__find_matches_any_of_several_keys),
+	    T(test_store__put_replaces_key_set),
+	    T(test_store__duplicate_keys_in_put_count_once),
+	    T(test_store__find_bad_arguments_fail_einval),
+	    T(test_store__list_returns_all_ids_ascending),
+	    T(test_store__list_of_empty_store_returns_nothing),
+	    T(test_store__delete_then_get_fails_enoent),
+	    T(test_store__delete_removes_keys),
+	    T(test_store__delete_removes_from_list),
+	    T(test_store__delete_twice_fails_enoent),
+	    T(test_store__delete_bad_id_fails_einval),
+	    T(test_store__wipe_removes_objects_keys_and_meta),
+	    T(test_store__rollback_discards_all_writes),
+	    T(test_store__rollback_undoes_delete_and_wipe),
+	    T(test_store__commit_persists_across_reopen),
+	    T(test_store__write_outside_transaction_persists),
+	    T(test_store__close_with_open_transaction_discards_it),
+	    T(test_store__failed_put_in_transaction_keeps_the_rest),
+	    T(test_store__begin_twice_fails_einval),
+	    T(test_store__commit_without_begin_fails_einval),
+	    T(test_store__begin_while_other_handle_writes_fails_ebusy),
+	    T(test_store__second_handle_sees_commit),
+	    T(test_store__changed_false_after_open),
+	    T(test_store__changed_true_once_per_foreign_commit),
+	    T(test_store__changed_false_after_own_commit),
+	    T(test_store__changed_false_after_foreign_rollback),
+	    T(test_store__changed_null_fails_einval),
+	    T(test_store__check_passes_on_good_store),
+	    T(test_store__check_finds_orphaned_key),
+	    T(test_store__check_finds_id_beyond_counter),
+	    T(test_store__check_finds_damaged_page),
+	    T(test_store__list_over_damaged_page_fails_eio),
+	    T(test_store__truncated_file_fails_eio),
+	    T(test_store__oversized_record_in_file_fails_eio),
+	    T(test_store__huge_record_in_file_fails_eio),
+	    T(test_store__record_of_wrong_type_fails_eio),
+	    T(test_store__bad_version_in_file_fails_eio),
+	    T(test_store__bad_id_in_keys_fails_eio),
+	    T(test_store__missing_id_counter_fails_eio),
+	    T(test_store__commit_survives_kill_9),
+	    T(test_store__allocation_failures_fail_cleanly),
 	};
 
 	/* the failure tests provoke error logs on purpose */

@@ -23,11 +23,13 @@
 
 #include "common/log.h"
 
+/* Both are spliced into SQL text, hence plain decimal literals. */
 #define STORE_SCHEMA_VERSION 1
-#define STORE_APP_ID 0x636f6672 /* "cofr" in the SQLite file header */
-#define STORE_ID_MAX INT32_MAX  /* ids stay below 2^31 */
+#define STORE_APP_ID 1668245106 /* 0x636f6672, "cofr" in the file header */
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+#define STORE_ID_MAX INT32_MAX /* ids stay below 2^31 */
 #define STORE_BUSY_MS 5000
-#define STORE_CACHE_KIB 8192
 #define STORE_META_NAME_MAX 255
 /* Largest string, blob or row SQLite may load for us, so that a tampered
  * file cannot make it allocate without bound; the margin covers the other
@@ -61,6 +63,8 @@ enum store_stmt {
 	ST_COUNT,
 };
 
+/* SQL reads better laid out by hand */
+/* clang-format off */
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -69,24 +73,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RELEASE] = "RELEASE op",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
 	[ST_INFO_GET] = "SELECT value FROM info WHERE name = ?1",
-	[ST_ID_BUMP] = "UPDATE info SET value = value + 1 "
-		       "WHERE name = 'last_id' AND value < 2147483647",
-	[ST_VERSION_BUMP] = "UPDATE info SET value = value + 1 "
-			    "WHERE name = 'last_version'",
+	[ST_ID_BUMP] =
+		"UPDATE info SET value = value + 1"
+		" WHERE name = 'last_id' AND value < 2147483647",
+	[ST_VERSION_BUMP] =
+		"UPDATE info SET value = value + 1"
+		" WHERE name = 'last_version'",
 	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
-	[ST_META_PUT] = "INSERT INTO meta (name, value) VALUES (?1, ?2) "
-			"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-	[ST_OBJ_PUT] = "INSERT INTO objects (id, version, record) VALUES (?1, "
-		       "(SELECT value FROM info WHERE name = 'last_version'), "
-		       "?2) ON CONFLICT (id) DO UPDATE SET "
-		       "version = excluded.version, record = excluded.record",
+	[ST_META_PUT] =
+		"INSERT INTO meta (name, value) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	[ST_OBJ_PUT] =
+		"INSERT INTO objects (id, version, record) VALUES (?1,"
+		" (SELECT value FROM info WHERE name = 'last_version'), ?2)"
+		" ON CONFLICT (id) DO UPDATE SET"
+		" version = excluded.version, record = excluded.record",
 	[ST_OBJ_GET] = "SELECT version, record FROM objects WHERE id = ?1",
 	[ST_OBJ_VERSION] = "SELECT version FROM objects WHERE id = ?1",
 	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE id = ?1",
 	[ST_OBJ_LIST] = "SELECT id FROM objects ORDER BY id",
 	[ST_KEYS_DELETE] = "DELETE FROM keys WHERE obj = ?1",
-	[ST_KEY_INSERT] = "INSERT OR IGNORE INTO keys (key, obj) "
-			  "VALUES (?1, ?2)",
+	[ST_KEY_INSERT] = "INSERT OR IGNORE INTO keys (key, obj) VALUES (?1, ?2)",
 	[ST_KEY_FIND] = "SELECT obj FROM keys WHERE key = ?1 ORDER BY obj",
 	[ST_WIPE_KEYS] = "DELETE FROM keys",
 	[ST_WIPE_OBJECTS] = "DELETE FROM objects",
@@ -97,7 +104,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* keys is the index itself: WITHOUT ROWID with (key, obj) as its primary
  * key, so a find reads one b-tree range and gets the ids already sorted. */
 static const char store_schema_sql[] =
-	"PRAGMA application_id = 1668245106;"
+	"PRAGMA application_id = " STORE_STR(STORE_APP_ID) ";"
 	"CREATE TABLE info (name TEXT PRIMARY KEY NOT NULL,"
 	" value INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL,"
@@ -107,8 +114,10 @@ static const char store_schema_sql[] =
 	"CREATE TABLE keys (key BLOB NOT NULL, obj INTEGER NOT NULL,"
 	" PRIMARY KEY (key, obj)) WITHOUT ROWID;"
 	"CREATE INDEX keys_obj ON keys (obj);"
-	"INSERT INTO info (name, value) VALUES ('schema', 1),"
+	"INSERT INTO info (name, value) VALUES"
+	" ('schema', " STORE_STR(STORE_SCHEMA_VERSION) "),"
 	" ('last_id', 0), ('last_version', 0);";
+/* clang-format on */
 
 /* Run once at each open, before anything reads the file. WAL lets readers
  * in other processes run during a write; synchronous=FULL syncs the WAL on
@@ -136,6 +145,8 @@ struct cf_store {
  * text for the code. */
 static int store_err(const struct cf_store *s, int rc, const char *what)
 {
+	if (rc == SQLITE_IOERR_NOMEM)
+		return -ENOMEM;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -146,8 +157,7 @@ static int store_err(const struct cf_store *s, int rc, const char *what)
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
-		cf_error("store %s: %s: %s", s->path, what,
-			 sqlite3_errstr(rc));
+		cf_error("store %s: %s: %s", s->path, what, sqlite3_errstr(rc));
 		return -EACCES;
 	default:
 		/* CORRUPT, NOTADB, IOERR, FULL, and anything a tampered file
@@ -188,8 +198,8 @@ static int bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len)
 /* Copies column col of the current row, which must be a blob of at most
  * max bytes; a copy of an empty blob is a 1-byte allocation so that the
  * caller always gets a pointer on success. */
-static int column_blob_dup(const struct cf_store *s, sqlite3_stmt *st,
-			   int col, size_t max, uint8_t **out, size_t *outlen)
+static int column_blob_dup(const struct cf_store *s, sqlite3_stmt *st, int col,
+			   size_t max, uint8_t **out, size_t *outlen)
 {
 	const void *p;
 	uint8_t *copy;
@@ -514,8 +524,8 @@ static int store_schema_check(struct cf_store *s)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW || sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE
-			    ? -EIO
-			    : store_err(s, rc, "read schema version");
+			? -EIO
+			: store_err(s, rc, "read schema version");
 		if (r == -EIO)
 			cf_error("store %s: no schema version", s->path);
 		goto out_finalize;
@@ -572,7 +582,7 @@ int cf_store_open(const char *path, bool create, struct cf_store **out)
 	 * make one behind our back if it was removed in between. */
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-				     SQLITE_OPEN_EXRESCODE,
+				 SQLITE_OPEN_EXRESCODE,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = store_err(s, rc, "open");
@@ -622,8 +632,7 @@ void cf_store_close(struct cf_store *s)
 		sqlite3_finalize(s->st[i]);
 	/* closing rolls back an open transaction */
 	if (sqlite3_close(s->db) != SQLITE_OK)
-		cf_error("store %s: close: %s", s->path,
-			 sqlite3_errmsg(s->db));
+		cf_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
 	free(s->path);
 	free(s);
 }
@@ -919,8 +928,7 @@ out_reset:
 	return r;
 }
 
-int cf_store_object_version(struct cf_store *s, uint64_t id,
-			    uint64_t *version)
+int cf_store_object_version(struct cf_store *s, uint64_t id, uint64_t *version)
 {
 	sqlite3_stmt *st;
 	int r = -EINVAL;
@@ -1114,17 +1122,18 @@ out_finalize:
 }
 
 /* The consistency this backend relies on beyond what SQLite checks. */
+/* clang-format off */
 static const struct {
 	const char *sql;
 	const char *what;
 } store_checks[] = {
 	{"SELECT (SELECT count(*) FROM info WHERE name = 'schema'"
-	 " AND value = 1) != 1"
+	 "  AND value = " STORE_STR(STORE_SCHEMA_VERSION) ") != 1"
 	 " OR (SELECT count(*) FROM info WHERE name = 'last_id'"
-	 " AND typeof(value) = 'integer' AND value BETWEEN 0 AND 2147483647)"
-	 " != 1"
+	 "  AND typeof(value) = 'integer'"
+	 "  AND value BETWEEN 0 AND 2147483647) != 1"
 	 " OR (SELECT count(*) FROM info WHERE name = 'last_version'"
-	 " AND typeof(value) = 'integer' AND value >= 0) != 1",
+	 "  AND typeof(value) = 'integer' AND value >= 0) != 1",
 	 "bad info rows"},
 	{"SELECT count(*) FROM objects WHERE id < 1"
 	 " OR id > (SELECT value FROM info WHERE name = 'last_id')"
@@ -1140,9 +1149,10 @@ static const struct {
 	 " OR length(value) > 1048576",
 	 "bad metadata rows"},
 };
+/* clang-format on */
 
 _Static_assert(CF_STORE_RECORD_MAX == 16777216u &&
-		       CF_STORE_META_MAX == 1048576u,
+		   CF_STORE_META_MAX == 1048576u,
 	       "store_checks must follow the limits in store.h");
 
 int cf_store_check(struct cf_store *s)
