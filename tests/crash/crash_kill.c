@@ -279,8 +279,10 @@ static int journal_load(struct run *r)
 		if (n < (ssize_t)sizeof(a))
 			break;
 		if (!journal_apply(&r->j, &a)) {
-			fprintf(stderr, "# journal inconsistent at offset "
-				"%lld\n", (long long)whole);
+			fprintf(stderr,
+				"# journal inconsistent at offset "
+				"%lld\n",
+				(long long)whole);
 			goto out_close;
 		}
 		whole += (off_t)sizeof(a);
@@ -323,12 +325,12 @@ static int worker_create(struct h_module *m, struct worker_state *w,
 	obj_id(id, key);
 	snprintf(label, sizeof(label), "crash %s", id);
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &priv, sizeof(priv)},
-		{CKA_APPLICATION, id, ID_LEN - 1},
-		{CKA_LABEL, label, strlen(label)},
-		{CKA_VALUE, w->value, len},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &priv, sizeof(priv)},
+	    {CKA_APPLICATION, id, ID_LEN - 1},
+	    {CKA_LABEL, label, strlen(label)},
+	    {CKA_VALUE, w->value, len},
 	};
 
 	a.priv = priv;
@@ -467,7 +469,7 @@ struct verify_state {
 };
 
 static void violation(struct verify_state *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void violation(struct verify_state *v, const char *fmt, ...)
 {
@@ -521,14 +523,14 @@ static void verify_object(struct verify_state *v, struct h_module *m,
 	rv = get_attr(m, sh, h, CKA_CLASS, &cls, &len);
 	if (rv != CKR_OK || cls != CKO_DATA) {
 		violation(v, "object %lu: class %s/%lu, not a data object",
-			  (unsigned long)h, h_rv_name(rv),
-			  (unsigned long)cls);
+			  (unsigned long)h, h_rv_name(rv), (unsigned long)cls);
 		return;
 	}
 	len = sizeof(id);
 	rv = get_attr(m, sh, h, CKA_APPLICATION, id, &len);
 	if (rv != CKR_OK || !obj_id_parse(id, len, &key)) {
-		violation(v, "object %lu: CKA_APPLICATION %s, %ld bytes, "
+		violation(v,
+			  "object %lu: CKA_APPLICATION %s, %ld bytes, "
 			  "not one of ours (a half-made object?)",
 			  (unsigned long)h, h_rv_name(rv), (long)len);
 		return;
@@ -557,10 +559,12 @@ static void verify_object(struct verify_state *v, struct h_module *m,
 	rv = get_attr(m, sh, h, CKA_VALUE, value, &len);
 	if (rv != CKR_OK || len != o->len || sha256(value, len, sha) != 0 ||
 	    memcmp(sha, o->sha, sizeof(sha)) != 0) {
-		violation(v, "%s: CKA_VALUE %s, %lu bytes, wrote %u bytes, "
-			  "%s", idstr, h_rv_name(rv), (unsigned long)len,
-			  o->len, rv == CKR_OK && len == o->len
-				  ? "content differs" : "length differs");
+		violation(v,
+			  "%s: CKA_VALUE %s, %lu bytes, wrote %u bytes, "
+			  "%s",
+			  idstr, h_rv_name(rv), (unsigned long)len, o->len,
+			  rv == CKR_OK && len == o->len ? "content differs"
+							: "length differs");
 		return;
 	}
 	if (o->state == OBJ_MAYBE_CREATED || o->state == OBJ_MAYBE_DESTROYED)
@@ -602,9 +606,11 @@ static void verify_objects(struct verify_state *v, struct h_module *m,
 			continue;
 		obj_id(idstr, o->key);
 		if (o->state == OBJ_LIVE)
-			violation(v, "%s: acknowledged create (%s, %u bytes) "
-				  "is missing", idstr,
-				  o->priv ? "private" : "public", o->len);
+			violation(v,
+				  "%s: acknowledged create (%s, %u bytes) "
+				  "is missing",
+				  idstr, o->priv ? "private" : "public",
+				  o->len);
 		else if (o->state != OBJ_GONE)
 			settle(v, o, false);
 	}
@@ -677,8 +683,8 @@ static int check_db(const char *path, const struct stat *st, int flag,
 	db_checked++;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
-					&stmt, NULL);
+		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt,
+					NULL);
 	if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
 		res = (const char *)sqlite3_column_text(stmt, 0);
 		if (res == NULL || strcmp(res, "ok") != 0) {
@@ -771,8 +777,7 @@ static int round_kill(struct run *r, unsigned int *delay_ms)
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s MODULE [-r ROUNDS] [-s SEED] [-k]\n",
-		argv0);
+	fprintf(stderr, "usage: %s MODULE [-r ROUNDS] [-s SEED] [-k]\n", argv0);
 	return 2;
 }
 
@@ -856,9 +861,8 @@ int main(int argc, char **argv)
 	printf("# summary: %u of %u rounds passed%s; %lu creates and %lu "
 	       "destroys acknowledged; interrupted calls settled as done "
 	       "%lu, not done %lu\n",
-	       passed, r.round - 1, lost ? " (token lost)" : "",
-	       r.j.creates, r.j.destroys, r.j.settled_there,
-	       r.j.settled_gone);
+	       passed, r.round - 1, lost ? " (token lost)" : "", r.j.creates,
+	       r.j.destroys, r.j.settled_there, r.j.settled_gone);
 	rc = passed == rounds ? 0 : 1;
 out_results:
 	h_results_close(&res);

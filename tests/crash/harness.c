@@ -273,8 +273,7 @@ CK_RV h_token_setup(const struct h_module *m)
 	 * (SoftHSMv2 renumbers), so look it up again by label. */
 	rv = h_find_token(m, H_TOKEN_LABEL, &slot);
 	if (rv != CKR_OK) {
-		fprintf(stderr, "# new token not listed: %s\n",
-			h_rv_name(rv));
+		fprintf(stderr, "# new token not listed: %s\n", h_rv_name(rv));
 		return rv;
 	}
 	rv = m->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
@@ -479,8 +478,11 @@ static void send_msg(char kind, const char *fmt, va_list ap)
 	msg[0] = kind;
 	vsnprintf(msg + 1, sizeof(msg) - 1, fmt, ap);
 	if (report_fd < 0) {
-		printf("%s %s\n", kind == '#' ? "#" : kind == 'o' ? "ok" :
-			"not ok", msg + 1);
+		printf("%s %s\n",
+		       kind == '#'   ? "#"
+		       : kind == 'o' ? "ok"
+				     : "not ok",
+		       msg + 1);
 		return;
 	}
 	do {

@@ -38,7 +38,7 @@ struct h_module {
  * config there and exports COFFER_CONF or SOFTHSM2_CONF, so that children
  * forked afterwards inherit it. Returns 0 or -errno. */
 int h_scratch_new(struct h_scratch *s, const char *module_path)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Removes the scratch directory and everything under it. */
 void h_scratch_remove(const struct h_scratch *s);
@@ -47,7 +47,7 @@ void h_scratch_remove(const struct h_scratch *s);
  * prints why to stderr and returns the failing CK_RV (CKR_GENERAL_ERROR
  * when the library or its entry point is missing). */
 CK_RV h_module_load(struct h_module *m, const char *path)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* C_Finalize, then dlclose. Safe on a module that failed to load. */
 void h_module_unload(struct h_module *m);
@@ -60,7 +60,7 @@ CK_RV h_find_token(const struct h_module *m, const char *label,
 /* In a fresh token directory: C_InitToken on the free slot with
  * H_TOKEN_LABEL and H_SO_PIN, then C_InitPIN with H_USER_PIN. */
 CK_RV h_token_setup(const struct h_module *m)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Runs fn(arg) in a child process that loads module_path first and
  * unloads it afterwards; the child's exit status is fn's result (0 ok).
@@ -100,7 +100,7 @@ void h_report_fd(int fd);
 
 /* Sends one result; returns ok so callers can chain it. */
 bool h_report(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Reads what is available (the parent must have closed its copy of wfd
  * first if it wants EOF) and prints it. */

@@ -28,7 +28,7 @@
 #define NEW_PIN "424242"
 #define TIMEOUT_MS 60000
 
-#define PIN_FLAGS                                                           \
+#define PIN_FLAGS                                                              \
 	(CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)
 
 static CK_RV open_session(struct h_module *m, CK_FLAGS rw,
@@ -42,8 +42,8 @@ static CK_RV open_session(struct h_module *m, CK_FLAGS rw,
 				   sh);
 }
 
-static CK_RV login(struct h_module *m, CK_SESSION_HANDLE sh,
-		   CK_USER_TYPE who, const char *pin)
+static CK_RV login(struct h_module *m, CK_SESSION_HANDLE sh, CK_USER_TYPE who,
+		   const char *pin)
 {
 	return m->f->C_Login(sh, who, (CK_UTF8CHAR_PTR)pin, strlen(pin));
 }
@@ -137,8 +137,7 @@ static int process3(struct h_module *m, void *arg)
 	if (rv == CKR_OK)
 		m->f->C_Logout(sh);
 	rv = login(m, sh, CKU_SO, H_SO_PIN);
-	if (!h_report(rv == CKR_OK, "process 3: SO logs in: %s",
-		      h_rv_name(rv)))
+	if (!h_report(rv == CKR_OK, "process 3: SO logs in: %s", h_rv_name(rv)))
 		return 1;
 	rv = m->f->C_InitPIN(sh, (CK_UTF8CHAR_PTR)NEW_PIN, strlen(NEW_PIN));
 	h_report(rv == CKR_OK, "process 3: SO sets a new user PIN: %s",
@@ -195,7 +194,10 @@ static int setup_main(struct h_module *m, void *arg)
 int main(int argc, char **argv)
 {
 	static int (*const procs[])(struct h_module *, void *) = {
-		process1, process2, process3, process4,
+	    process1,
+	    process2,
+	    process3,
+	    process4,
 	};
 	struct h_scratch scratch;
 	struct h_results res;

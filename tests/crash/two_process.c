@@ -49,16 +49,16 @@ struct step {
  * object made two steps before, so B's view has to drop and add entries
  * in any order. */
 static const struct step script[] = {
-	{EV_CREATE, "pub-1", false},  {EV_CREATE, "priv-1", true},
-	{EV_CREATE, "pub-2", false},  {EV_DESTROY, "pub-1", false},
-	{EV_CREATE, "priv-2", true},  {EV_DESTROY, "priv-1", true},
-	{EV_CREATE, "pub-3", false},  {EV_DESTROY, "pub-3", false},
-	{EV_RELABEL, "", false},      {EV_END, "", false},
+    {EV_CREATE, "pub-1", false}, {EV_CREATE, "priv-1", true},
+    {EV_CREATE, "pub-2", false}, {EV_DESTROY, "pub-1", false},
+    {EV_CREATE, "priv-2", true}, {EV_DESTROY, "priv-1", true},
+    {EV_CREATE, "pub-3", false}, {EV_DESTROY, "pub-3", false},
+    {EV_RELABEL, "", false},	 {EV_END, "", false},
 };
 
 static const char *const relabels[][2] = {
-	{"pub-2", "relabelled by B"},
-	{"priv-2", "relabelled by B too"},
+    {"pub-2", "relabelled by B"},
+    {"priv-2", "relabelled by B too"},
 };
 
 struct pipes {
@@ -137,9 +137,9 @@ static CK_RV open_login(struct h_module *m, CK_SESSION_HANDLE *sh)
 }
 
 /* Up to max handles matching tmpl; *n is how many there were in all. */
-static CK_RV find(struct h_module *m, CK_SESSION_HANDLE sh,
-		  CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *out,
-		  CK_ULONG max, CK_ULONG *n)
+static CK_RV find(struct h_module *m, CK_SESSION_HANDLE sh, CK_ATTRIBUTE *tmpl,
+		  CK_ULONG count, CK_OBJECT_HANDLE *out, CK_ULONG max,
+		  CK_ULONG *n)
 {
 	CK_OBJECT_HANDLE spill[16];
 	CK_ULONG got;
@@ -163,7 +163,7 @@ static CK_RV find_by_name(struct h_module *m, CK_SESSION_HANDLE sh,
 			  const char *name, CK_OBJECT_HANDLE *h, CK_ULONG *n)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_APPLICATION, (void *)name, strlen(name)},
+	    {CKA_APPLICATION, (void *)name, strlen(name)},
 	};
 
 	return find(m, sh, tmpl, 1, h, 1, n);
@@ -185,8 +185,8 @@ static CK_RV get_text(struct h_module *m, CK_SESSION_HANDLE sh,
 
 /* ---- process A: writes ------------------------------------------------ */
 
-static bool a_create(struct h_module *m, CK_SESSION_HANDLE sh,
-		     struct view *v, const struct step *s, struct event *ev)
+static bool a_create(struct h_module *m, CK_SESSION_HANDLE sh, struct view *v,
+		     const struct step *s, struct event *ev)
 {
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	CK_BBOOL yes = CK_TRUE, priv = s->priv ? CK_TRUE : CK_FALSE;
@@ -195,12 +195,12 @@ static bool a_create(struct h_module *m, CK_SESSION_HANDLE sh,
 
 	value_for(s->name, k->value);
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &priv, sizeof(priv)},
-		{CKA_APPLICATION, (void *)s->name, strlen(s->name)},
-		{CKA_LABEL, (void *)s->name, strlen(s->name)},
-		{CKA_VALUE, k->value, VALUE_LEN},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &priv, sizeof(priv)},
+	    {CKA_APPLICATION, (void *)s->name, strlen(s->name)},
+	    {CKA_LABEL, (void *)s->name, strlen(s->name)},
+	    {CKA_VALUE, k->value, VALUE_LEN},
 	};
 
 	rv = m->f->C_CreateObject(sh, tmpl, 6, &k->h);
@@ -214,8 +214,8 @@ static bool a_create(struct h_module *m, CK_SESSION_HANDLE sh,
 	return true;
 }
 
-static bool a_destroy(struct h_module *m, CK_SESSION_HANDLE sh,
-		      struct view *v, const struct step *s)
+static bool a_destroy(struct h_module *m, CK_SESSION_HANDLE sh, struct view *v,
+		      const struct step *s)
 {
 	struct known *k = view_find(v, s->name);
 	CK_RV rv;
@@ -244,8 +244,7 @@ static void a_check_relabels(struct h_module *m, CK_SESSION_HANDLE sh,
 	for (i = 0; i < sizeof(relabels) / sizeof(relabels[0]); i++) {
 		struct known *k = view_find(v, relabels[i][0]);
 		CK_ATTRIBUTE tmpl[] = {
-			{CKA_LABEL, (void *)relabels[i][1],
-			 strlen(relabels[i][1])},
+		    {CKA_LABEL, (void *)relabels[i][1], strlen(relabels[i][1])},
 		};
 
 		if (k == NULL) {
@@ -255,7 +254,8 @@ static void a_check_relabels(struct h_module *m, CK_SESSION_HANDLE sh,
 		rv = get_text(m, sh, k->h, CKA_LABEL, label, sizeof(label));
 		h_report(rv == CKR_OK && strcmp(label, relabels[i][1]) == 0,
 			 "A sees B's label on %s through its old handle: "
-			 "%s '%s'", k->name, h_rv_name(rv), label);
+			 "%s '%s'",
+			 k->name, h_rv_name(rv), label);
 		rv = find(m, sh, tmpl, 1, &h, 1, &n);
 		h_report(rv == CKR_OK && n == 1 && h == k->h,
 			 "A finds %s by B's label: %s, %lu found", k->name,
@@ -350,17 +350,17 @@ static void b_on_create(struct h_module *m, CK_SESSION_HANDLE sh,
 	rv = find_by_name(m, sh, ev->name, &k->h, &n);
 	if (!h_report(rv == CKR_OK && n == 1,
 		      "B finds A's new %s object %s by name: %s, %lu found",
-		      ev->priv ? "private" : "public", ev->name,
-		      h_rv_name(rv), (unsigned long)n))
+		      ev->priv ? "private" : "public", ev->name, h_rv_name(rv),
+		      (unsigned long)n))
 		return;
 	CK_ATTRIBUTE attrs[] = {
-		{CKA_VALUE, value, sizeof(value)},
-		{CKA_PRIVATE, &priv, sizeof(priv)},
+	    {CKA_VALUE, value, sizeof(value)},
+	    {CKA_PRIVATE, &priv, sizeof(priv)},
 	};
 	rv = m->f->C_GetAttributeValue(sh, k->h, attrs, 2);
 	h_report(rv == CKR_OK && attrs[0].ulValueLen == VALUE_LEN &&
-			 memcmp(value, ev->value, VALUE_LEN) == 0 &&
-			 priv == (ev->priv ? CK_TRUE : CK_FALSE),
+		     memcmp(value, ev->value, VALUE_LEN) == 0 &&
+		     priv == (ev->priv ? CK_TRUE : CK_FALSE),
 		 "B reads %s with A's value and CKA_PRIVATE: %s", ev->name,
 		 h_rv_name(rv));
 	snprintf(k->name, sizeof(k->name), "%s", ev->name);
@@ -392,8 +392,7 @@ static void b_on_destroy(struct h_module *m, CK_SESSION_HANDLE sh,
 	*k = v->objs[--v->n];
 }
 
-static void b_relabel(struct h_module *m, CK_SESSION_HANDLE sh,
-		      struct view *v)
+static void b_relabel(struct h_module *m, CK_SESSION_HANDLE sh, struct view *v)
 {
 	size_t i;
 	CK_RV rv;
@@ -425,8 +424,10 @@ static int b_main(struct h_module *m, void *arg)
 	close(p->ev[1]);
 	close(p->done[0]);
 	rv = open_login(m, &sh);
-	if (!h_report(rv == CKR_OK, "B opens a session and logs in before "
-				    "A writes: %s", h_rv_name(rv)))
+	if (!h_report(rv == CKR_OK,
+		      "B opens a session and logs in before "
+		      "A writes: %s",
+		      h_rv_name(rv)))
 		return 1;
 	b_check_all(m, sh, &v, "login");
 	if (!send_byte(p->done[1]))
@@ -500,8 +501,8 @@ int main(int argc, char **argv)
 	close(p.ev[1]);
 	st_a = h_wait(a, TIMEOUT_MS);
 	st_b = h_wait(b, TIMEOUT_MS);
-	h_report(st_a == 0 && st_b == 0, "A and B exit cleanly (%d, %d)",
-		 st_a, st_b);
+	h_report(st_a == 0 && st_b == 0, "A and B exit cleanly (%d, %d)", st_a,
+		 st_b);
 	h_results_drain(&res);
 	printf("1..%u\n", res.count);
 	rc = res.failed == 0 && res.count > 0 ? 0 : 1;
