@@ -27,7 +27,7 @@ fi
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-demo-XXXXXX") || exit 1
 trap 'rm -rf "$SCRATCH"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 step=0
 heading() {

@@ -20,7 +20,7 @@ esac
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-interop-XXXXXX") || exit 1
 trap 'rm -rf "$SCRATCH"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 mkdir "$SCRATCH/tokens"
 case $MODULE in
 *softhsm*)
