@@ -806,6 +806,8 @@ int main(int argc, char **argv)
 	r.module = argv[optind];
 	r.rng = seed ? seed : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A reader that goes away (| head) must not stop the cleanup. */
+	signal(SIGPIPE, SIG_IGN);
 	if (h_scratch_new(&r.scratch, r.module) != 0) {
 		printf("Bail out! cannot make a scratch directory\n");
 		return 1;

@@ -18,6 +18,7 @@
  *              clear.
  * Prints TAP.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -209,6 +210,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A reader that goes away (| head) must not stop the cleanup. */
+	signal(SIGPIPE, SIG_IGN);
 	printf("TAP version 13\n");
 	if (h_scratch_new(&scratch, argv[1]) != 0) {
 		printf("Bail out! cannot make a scratch directory\n");

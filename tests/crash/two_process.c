@@ -17,6 +17,7 @@
  * (and SoftHSMv2 refuses one). Prints TAP.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A reader that goes away (| head) must not stop the cleanup. */
+	signal(SIGPIPE, SIG_IGN);
 	printf("TAP version 13\n");
 	if (h_scratch_new(&scratch, argv[1]) != 0) {
 		printf("Bail out! cannot make a scratch directory\n");
