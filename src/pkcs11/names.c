@@ -32,8 +32,7 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, e->name);
 }
 
-static const char *by_value(const struct cf_p11_name *tab, size_t n,
-			    CK_ULONG v)
+static const char *by_value(const struct cf_p11_name *tab, size_t n, CK_ULONG v)
 {
 	const struct cf_p11_name *e;
 
@@ -41,8 +40,8 @@ static const char *by_value(const struct cf_p11_name *tab, size_t n,
 	return e != NULL ? e->name : NULL;
 }
 
-static bool by_name(const struct cf_p11_name *tab, size_t n,
-		    const char *name, CK_ULONG *out)
+static bool by_name(const struct cf_p11_name *tab, size_t n, const char *name,
+		    CK_ULONG *out)
 {
 	const struct cf_p11_name *e;
 

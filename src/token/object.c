@@ -107,7 +107,7 @@ static void refresh(struct cf_object *o)
 {
 	o->cls = cf_object_ulong(o, CKA_CLASS, CK_UNAVAILABLE_INFORMATION);
 	o->key_type =
-		cf_object_ulong(o, CKA_KEY_TYPE, CK_UNAVAILABLE_INFORMATION);
+	    cf_object_ulong(o, CKA_KEY_TYPE, CK_UNAVAILABLE_INFORMATION);
 	o->token = cf_object_bool(o, CKA_TOKEN, false);
 	/* An object that does not say is treated as private: the safe
 	 * side when deciding who may see it. */
@@ -191,8 +191,7 @@ const struct cf_attr *cf_object_attr(const struct cf_object *o,
 	return found ? &o->attrs[pos] : NULL;
 }
 
-bool cf_object_bool(const struct cf_object *o, CK_ATTRIBUTE_TYPE t,
-		    bool dflt)
+bool cf_object_bool(const struct cf_object *o, CK_ATTRIBUTE_TYPE t, bool dflt)
 {
 	const struct cf_attr *a = cf_object_attr(o, t);
 
@@ -279,8 +278,8 @@ static void commit_moves(struct cf_object *o, CK_OBJECT_CLASS ncls,
 	free(moved);
 }
 
-CK_RV cf_object_set(struct cf_object *o, CK_ATTRIBUTE_TYPE t,
-		    const void *value, CK_ULONG len)
+CK_RV cf_object_set(struct cf_object *o, CK_ATTRIBUTE_TYPE t, const void *value,
+		    CK_ULONG len)
 {
 	CK_RV rv;
 	CK_OBJECT_CLASS ncls = o->cls;
@@ -340,8 +339,7 @@ CK_RV cf_object_set_bool(struct cf_object *o, CK_ATTRIBUTE_TYPE t, bool v)
 	return cf_object_set(o, t, &b, sizeof(b));
 }
 
-CK_RV cf_object_set_ulong(struct cf_object *o, CK_ATTRIBUTE_TYPE t,
-			  CK_ULONG v)
+CK_RV cf_object_set_ulong(struct cf_object *o, CK_ATTRIBUTE_TYPE t, CK_ULONG v)
 {
 	return cf_object_set(o, t, &v, sizeof(v));
 }
@@ -398,8 +396,8 @@ static CK_RV shape_check(enum cf_attr_kind kind, const void *p, CK_ULONG len)
 					  : CKR_ATTRIBUTE_VALUE_INVALID;
 	case CF_ATTR_MECHS:
 		return len % sizeof(CK_MECHANISM_TYPE) == 0
-			       ? CKR_OK
-			       : CKR_ATTRIBUTE_VALUE_INVALID;
+			   ? CKR_OK
+			   : CKR_ATTRIBUTE_VALUE_INVALID;
 	case CF_ATTR_BYTES:
 	case CF_ATTR_STRING:
 	case CF_ATTR_BIGINT:
@@ -529,8 +527,8 @@ static bool u64_fits(uint64_t v)
 static bool record_valid(const uint8_t *p, size_t len, bool nested);
 
 /* The shape of one portable value of the given kind. */
-static bool portable_valid(enum cf_attr_kind kind, const uint8_t *v,
-			   size_t len, bool nested)
+static bool portable_valid(enum cf_attr_kind kind, const uint8_t *v, size_t len,
+			   bool nested)
 {
 	switch (kind) {
 	case CF_ATTR_ULONG:
@@ -719,7 +717,8 @@ static bool match_one(const struct cf_object *o, const CK_ATTRIBUTE *e)
 		return (*(const CK_BBOOL *)e->pValue != CK_FALSE) ==
 		       (a->value[0] != CK_FALSE);
 	case CF_ATTR_ULONG:
-		if (e->ulValueLen != sizeof(CK_ULONG) || a->len != e->ulValueLen)
+		if (e->ulValueLen != sizeof(CK_ULONG) ||
+		    a->len != e->ulValueLen)
 			return false;
 		return memcmp(e->pValue, a->value, sizeof(CK_ULONG)) == 0;
 	case CF_ATTR_ATTRS:

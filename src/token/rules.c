@@ -19,8 +19,11 @@
  * and coffer's own marks: TOKEN_SET (the token sets it; a template that
  * gives it gets CKR_ATTRIBUTE_READ_ONLY) and COPY_SET (may be given in
  * C_CopyObject even though not modifiable: CKA_TOKEN, CKA_PRIVATE,
- * CKA_MODIFIABLE). Derive follows the unwrap footnotes (5, 6), as the spec
- * gives no separate ones.
+ * CKA_MODIFIABLE). The spec gives no footnotes for C_DeriveKey: coffer
+ * forbids there what generating forbids (footnote 4: key material and the
+ * token-kept attributes) and requires nothing, since the derive mechanisms
+ * take the key length from CKA_VALUE_LEN (footnote 6 would forbid it) and
+ * check what they need themselves.
  *
  * Every row also has a default. The choices where footnote 9 leaves them to
  * the token are recorded at the row. An attribute of the class that has no
@@ -52,10 +55,10 @@ struct origin_fn {
 };
 
 static const struct origin_fn origin_fns[] = {
-	[CF_ORIGIN_CREATE] = { FN(1), FN(2) },
-	[CF_ORIGIN_GENERATE] = { FN(3), FN(4) },
-	[CF_ORIGIN_UNWRAP] = { FN(5), FN(6) },
-	[CF_ORIGIN_DERIVE] = { FN(5), FN(6) },
+    [CF_ORIGIN_CREATE] = {FN(1), FN(2)},
+    [CF_ORIGIN_GENERATE] = {FN(3), FN(4)},
+    [CF_ORIGIN_UNWRAP] = {FN(5), FN(6)},
+    [CF_ORIGIN_DERIVE] = {0, FN(4)},
 };
 
 enum dflt {
@@ -77,75 +80,78 @@ struct rule_table {
 	size_t n;
 };
 
-#define TABLE(a) { a, sizeof(a) / sizeof(a[0]) }
+#define TABLE(a)                                                               \
+	{                                                                      \
+		a, sizeof(a) / sizeof(a[0])                                    \
+	}
 
 /* 4.2 Common object attributes. */
 static const struct attr_rule object_rows[] = {
-	{ CKA_CLASS, FN(1), D_EMPTY, 0 },
+    {CKA_CLASS, FN(1), D_EMPTY, 0},
 };
 
 /* 4.4 Common storage object attributes. CKA_PRIVATE is in the class tables
  * since its default depends on the class. */
 static const struct attr_rule storage_rows[] = {
-	{ CKA_TOKEN, COPY_SET, D_FALSE, 0 },
-	{ CKA_MODIFIABLE, COPY_SET, D_TRUE, 0 },
-	{ CKA_LABEL, FN(8), D_EMPTY, 0 },
-	/* may go from true to false, never back */
-	{ CKA_COPYABLE, FN(8) | FN(12), D_TRUE, 0 },
-	{ CKA_DESTROYABLE, 0, D_TRUE, 0 },
-	{ CKA_UNIQUE_ID, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_EMPTY, 0 },
+    {CKA_TOKEN, COPY_SET, D_FALSE, 0},
+    {CKA_MODIFIABLE, COPY_SET, D_TRUE, 0},
+    {CKA_LABEL, FN(8), D_EMPTY, 0},
+    /* may go from true to false, never back */
+    {CKA_COPYABLE, FN(8) | FN(12), D_TRUE, 0},
+    {CKA_DESTROYABLE, 0, D_TRUE, 0},
+    {CKA_UNIQUE_ID, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_EMPTY, 0},
 };
 
 /* 4.5 Data objects. Private by default: a data object is whatever the
  * application keeps on the token, often secret. */
 static const struct attr_rule data_rows[] = {
-	{ CKA_PRIVATE, COPY_SET, D_TRUE, 0 },
-	{ CKA_APPLICATION, FN(8), D_EMPTY, 0 },
-	{ CKA_OBJECT_ID, FN(8), D_EMPTY, 0 },
-	{ CKA_VALUE, FN(8), D_EMPTY, 0 },
+    {CKA_PRIVATE, COPY_SET, D_TRUE, 0},
+    {CKA_APPLICATION, FN(8), D_EMPTY, 0},
+    {CKA_OBJECT_ID, FN(8), D_EMPTY, 0},
+    {CKA_VALUE, FN(8), D_EMPTY, 0},
 };
 
 /* 4.6.2 Common certificate attributes. Certificates are public. */
 static const struct attr_rule cert_rows[] = {
-	{ CKA_PRIVATE, COPY_SET, D_FALSE, 0 },
-	{ CKA_CERTIFICATE_TYPE, FN(1), D_EMPTY, 0 },
-	{ CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0 },
-	{ CKA_CERTIFICATE_CATEGORY, FN(8), D_ULONG,
-	  0 /* CK_CERTIFICATE_CATEGORY_UNSPECIFIED */ },
-	{ CKA_CHECK_VALUE, 0, D_EMPTY, 0 }, /* computed */
-	{ CKA_START_DATE, FN(8), D_EMPTY, 0 },
-	{ CKA_END_DATE, FN(8), D_EMPTY, 0 },
-	{ CKA_PUBLIC_KEY_INFO, 0, D_EMPTY, 0 },
+    {CKA_PRIVATE, COPY_SET, D_FALSE, 0},
+    {CKA_CERTIFICATE_TYPE, FN(1), D_EMPTY, 0},
+    {CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0},
+    {CKA_CERTIFICATE_CATEGORY, FN(8), D_ULONG,
+     0 /* CK_CERTIFICATE_CATEGORY_UNSPECIFIED */},
+    {CKA_CHECK_VALUE, 0, D_EMPTY, 0}, /* computed */
+    {CKA_START_DATE, FN(8), D_EMPTY, 0},
+    {CKA_END_DATE, FN(8), D_EMPTY, 0},
+    {CKA_PUBLIC_KEY_INFO, 0, D_EMPTY, 0},
 };
 
 /* 4.6.3 X.509 public key certificates. The spec lets CKA_VALUE be empty
  * when CKA_URL is given; coffer stores certificates, not references to
  * them, so it requires CKA_VALUE. */
 static const struct attr_rule x509_rows[] = {
-	{ CKA_SUBJECT, FN(1), D_EMPTY, 0 },
-	{ CKA_ID, FN(8), D_EMPTY, 0 },
-	{ CKA_ISSUER, FN(8), D_EMPTY, 0 },
-	{ CKA_SERIAL_NUMBER, FN(8), D_EMPTY, 0 },
-	{ CKA_VALUE, FN(1), D_EMPTY, 0 },
-	{ CKA_URL, 0, D_EMPTY, 0 },
-	{ CKA_HASH_OF_SUBJECT_PUBLIC_KEY, 0, D_EMPTY, 0 },
-	{ CKA_HASH_OF_ISSUER_PUBLIC_KEY, 0, D_EMPTY, 0 },
-	{ CKA_JAVA_MIDP_SECURITY_DOMAIN, 0, D_ULONG,
-	  0 /* CK_SECURITY_DOMAIN_UNSPECIFIED */ },
-	{ CKA_NAME_HASH_ALGORITHM, 0, D_ULONG, CKM_SHA_1 },
+    {CKA_SUBJECT, FN(1), D_EMPTY, 0},
+    {CKA_ID, FN(8), D_EMPTY, 0},
+    {CKA_ISSUER, FN(8), D_EMPTY, 0},
+    {CKA_SERIAL_NUMBER, FN(8), D_EMPTY, 0},
+    {CKA_VALUE, FN(1), D_EMPTY, 0},
+    {CKA_URL, 0, D_EMPTY, 0},
+    {CKA_HASH_OF_SUBJECT_PUBLIC_KEY, 0, D_EMPTY, 0},
+    {CKA_HASH_OF_ISSUER_PUBLIC_KEY, 0, D_EMPTY, 0},
+    {CKA_JAVA_MIDP_SECURITY_DOMAIN, 0, D_ULONG,
+     0 /* CK_SECURITY_DOMAIN_UNSPECIFIED */},
+    {CKA_NAME_HASH_ALGORITHM, 0, D_ULONG, CKM_SHA_1},
 };
 
 /* 4.7 Common key attributes. */
 static const struct attr_rule key_rows[] = {
-	{ CKA_KEY_TYPE, FN(1) | FN(5), D_EMPTY, 0 },
-	{ CKA_ID, FN(8), D_EMPTY, 0 },
-	{ CKA_START_DATE, FN(8), D_EMPTY, 0 },
-	{ CKA_END_DATE, FN(8), D_EMPTY, 0 },
-	{ CKA_DERIVE, FN(8), D_FALSE, 0 }, /* spec default */
-	{ CKA_LOCAL, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0 },
-	{ CKA_KEY_GEN_MECHANISM, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_ULONG,
-	  CK_UNAVAILABLE_INFORMATION },
-	{ CKA_ALLOWED_MECHANISMS, 0, D_EMPTY, 0 }, /* empty: any */
+    {CKA_KEY_TYPE, FN(1) | FN(5), D_EMPTY, 0},
+    {CKA_ID, FN(8), D_EMPTY, 0},
+    {CKA_START_DATE, FN(8), D_EMPTY, 0},
+    {CKA_END_DATE, FN(8), D_EMPTY, 0},
+    {CKA_DERIVE, FN(8), D_FALSE, 0}, /* spec default */
+    {CKA_LOCAL, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0},
+    {CKA_KEY_GEN_MECHANISM, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_ULONG,
+     CK_UNAVAILABLE_INFORMATION},
+    {CKA_ALLOWED_MECHANISMS, 0, D_EMPTY, 0}, /* empty: any */
 };
 
 /*
@@ -155,15 +161,15 @@ static const struct attr_rule key_rows[] = {
  * default.
  */
 static const struct attr_rule pub_rows[] = {
-	{ CKA_PRIVATE, COPY_SET, D_FALSE, 0 },
-	{ CKA_SUBJECT, FN(8), D_EMPTY, 0 },
-	{ CKA_ENCRYPT, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_VERIFY, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_VERIFY_RECOVER, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_WRAP, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0 },
-	{ CKA_WRAP_TEMPLATE, 0, D_EMPTY, 0 },
-	{ CKA_PUBLIC_KEY_INFO, 0, D_EMPTY, 0 },
+    {CKA_PRIVATE, COPY_SET, D_FALSE, 0},
+    {CKA_SUBJECT, FN(8), D_EMPTY, 0},
+    {CKA_ENCRYPT, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_VERIFY, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_VERIFY_RECOVER, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_WRAP, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0},
+    {CKA_WRAP_TEMPLATE, 0, D_EMPTY, 0},
+    {CKA_PUBLIC_KEY_INFO, 0, D_EMPTY, 0},
 };
 
 /*
@@ -177,52 +183,50 @@ static const struct attr_rule pub_rows[] = {
  *   unless the application asks for that.
  */
 static const struct attr_rule priv_rows[] = {
-	{ CKA_PRIVATE, COPY_SET, D_TRUE, 0 },
-	{ CKA_SUBJECT, FN(8), D_EMPTY, 0 },
-	{ CKA_SENSITIVE, FN(8) | FN(9) | FN(11), D_TRUE, 0 },
-	{ CKA_DECRYPT, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_SIGN, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_SIGN_RECOVER, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_UNWRAP, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_EXTRACTABLE, FN(8) | FN(9) | FN(12), D_FALSE, 0 },
-	{ CKA_ALWAYS_SENSITIVE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0 },
-	{ CKA_NEVER_EXTRACTABLE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE,
-	  0 },
-	{ CKA_WRAP_WITH_TRUSTED, FN(8) | FN(11), D_FALSE, 0 },
-	{ CKA_UNWRAP_TEMPLATE, 0, D_EMPTY, 0 },
-	{ CKA_DERIVE_TEMPLATE, 0, D_EMPTY, 0 },
-	{ CKA_ALWAYS_AUTHENTICATE, 0, D_FALSE, 0 },
-	{ CKA_PUBLIC_KEY_INFO, FN(8), D_EMPTY, 0 },
+    {CKA_PRIVATE, COPY_SET, D_TRUE, 0},
+    {CKA_SUBJECT, FN(8), D_EMPTY, 0},
+    {CKA_SENSITIVE, FN(8) | FN(9) | FN(11), D_TRUE, 0},
+    {CKA_DECRYPT, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_SIGN, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_SIGN_RECOVER, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_UNWRAP, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_EXTRACTABLE, FN(8) | FN(9) | FN(12), D_FALSE, 0},
+    {CKA_ALWAYS_SENSITIVE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0},
+    {CKA_NEVER_EXTRACTABLE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0},
+    {CKA_WRAP_WITH_TRUSTED, FN(8) | FN(11), D_FALSE, 0},
+    {CKA_UNWRAP_TEMPLATE, 0, D_EMPTY, 0},
+    {CKA_DERIVE_TEMPLATE, 0, D_EMPTY, 0},
+    {CKA_ALWAYS_AUTHENTICATE, 0, D_FALSE, 0},
+    {CKA_PUBLIC_KEY_INFO, FN(8), D_EMPTY, 0},
 };
 
 /* 4.10 Secret keys. Defaults as for private keys (see above). */
 static const struct attr_rule secret_rows[] = {
-	{ CKA_PRIVATE, COPY_SET, D_TRUE, 0 },
-	{ CKA_SENSITIVE, FN(8) | FN(11), D_TRUE, 0 },
-	{ CKA_ENCRYPT, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_DECRYPT, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_SIGN, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_VERIFY, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_WRAP, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_UNWRAP, FN(8) | FN(9), D_TRUE, 0 },
-	{ CKA_EXTRACTABLE, FN(8) | FN(9) | FN(12), D_FALSE, 0 },
-	{ CKA_ALWAYS_SENSITIVE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0 },
-	{ CKA_NEVER_EXTRACTABLE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE,
-	  0 },
-	{ CKA_CHECK_VALUE, 0, D_EMPTY, 0 }, /* computed */
-	{ CKA_WRAP_WITH_TRUSTED, FN(8) | FN(11), D_FALSE, 0 },
-	{ CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0 },
-	{ CKA_WRAP_TEMPLATE, 0, D_EMPTY, 0 },
-	{ CKA_UNWRAP_TEMPLATE, 0, D_EMPTY, 0 },
-	{ CKA_DERIVE_TEMPLATE, 0, D_EMPTY, 0 },
+    {CKA_PRIVATE, COPY_SET, D_TRUE, 0},
+    {CKA_SENSITIVE, FN(8) | FN(11), D_TRUE, 0},
+    {CKA_ENCRYPT, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_DECRYPT, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_SIGN, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_VERIFY, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_WRAP, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_UNWRAP, FN(8) | FN(9), D_TRUE, 0},
+    {CKA_EXTRACTABLE, FN(8) | FN(9) | FN(12), D_FALSE, 0},
+    {CKA_ALWAYS_SENSITIVE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0},
+    {CKA_NEVER_EXTRACTABLE, FN(2) | FN(4) | FN(6) | TOKEN_SET, D_FALSE, 0},
+    {CKA_CHECK_VALUE, 0, D_EMPTY, 0}, /* computed */
+    {CKA_WRAP_WITH_TRUSTED, FN(8) | FN(11), D_FALSE, 0},
+    {CKA_TRUSTED, FN(8) | FN(10), D_FALSE, 0},
+    {CKA_WRAP_TEMPLATE, 0, D_EMPTY, 0},
+    {CKA_UNWRAP_TEMPLATE, 0, D_EMPTY, 0},
+    {CKA_DERIVE_TEMPLATE, 0, D_EMPTY, 0},
 };
 
 /* Current Mechanisms 2.1.2 RSA public keys. CKA_MODULUS_BITS is computed
  * from CKA_MODULUS on create. */
 static const struct attr_rule rsa_pub_rows[] = {
-	{ CKA_MODULUS, FN(1) | FN(4), D_EMPTY, 0 },
-	{ CKA_MODULUS_BITS, FN(2) | FN(3), D_EMPTY, 0 },
-	{ CKA_PUBLIC_EXPONENT, FN(1), D_EMPTY, 0 },
+    {CKA_MODULUS, FN(1) | FN(4), D_EMPTY, 0},
+    {CKA_MODULUS_BITS, FN(2) | FN(3), D_EMPTY, 0},
+    {CKA_PUBLIC_EXPONENT, FN(1), D_EMPTY, 0},
 };
 
 /* Current Mechanisms 2.1.3 RSA private keys. The spec makes only
@@ -230,46 +234,46 @@ static const struct attr_rule rsa_pub_rows[] = {
  * CKA_PUBLIC_EXPONENT on create (the FN(1) below), because OpenSSL needs it
  * to build a usable key (blinding, and checking the key pair). */
 static const struct attr_rule rsa_priv_rows[] = {
-	{ CKA_MODULUS, FN(1) | FN(4) | FN(6), D_EMPTY, 0 },
-	{ CKA_PUBLIC_EXPONENT, FN(1) | FN(4) | FN(6), D_EMPTY, 0 },
-	{ CKA_PRIVATE_EXPONENT, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_PRIME_1, FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_PRIME_2, FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_EXPONENT_1, FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_EXPONENT_2, FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_COEFFICIENT, FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
+    {CKA_MODULUS, FN(1) | FN(4) | FN(6), D_EMPTY, 0},
+    {CKA_PUBLIC_EXPONENT, FN(1) | FN(4) | FN(6), D_EMPTY, 0},
+    {CKA_PRIVATE_EXPONENT, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_PRIME_1, FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_PRIME_2, FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_EXPONENT_1, FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_EXPONENT_2, FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_COEFFICIENT, FN(4) | FN(6) | FN(7), D_EMPTY, 0},
 };
 
 /* Current Mechanisms 2.3.3/2.3.4 EC keys; Edwards (2.3.5/2.3.6) and
  * Montgomery (2.3.7/2.3.8) keys have the same attributes. */
 static const struct attr_rule ec_pub_rows[] = {
-	{ CKA_EC_PARAMS, FN(1) | FN(3), D_EMPTY, 0 },
-	{ CKA_EC_POINT, FN(1) | FN(4), D_EMPTY, 0 },
+    {CKA_EC_PARAMS, FN(1) | FN(3), D_EMPTY, 0},
+    {CKA_EC_POINT, FN(1) | FN(4), D_EMPTY, 0},
 };
 
 static const struct attr_rule ec_priv_rows[] = {
-	{ CKA_EC_PARAMS, FN(1) | FN(4) | FN(6), D_EMPTY, 0 },
-	{ CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
+    {CKA_EC_PARAMS, FN(1) | FN(4) | FN(6), D_EMPTY, 0},
+    {CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0},
 };
 
 /* AES (2.9.2), generic secret (2.8.1) and the HMAC key types, which the
  * spec describes as generic secrets. CKA_VALUE_LEN is computed on create. */
 static const struct attr_rule value_len_rows[] = {
-	{ CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_VALUE_LEN, FN(2) | FN(3) | FN(6), D_EMPTY, 0 },
+    {CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_VALUE_LEN, FN(2) | FN(3) | FN(6), D_EMPTY, 0},
 };
 
 /* DES3 (2.20.x): fixed length, no CKA_VALUE_LEN. */
 static const struct attr_rule value_rows[] = {
-	{ CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
+    {CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0},
 };
 
 /* ChaCha20 (2.53): the spec adds CKA_VALUE_LEN with footnotes 2 and 3.
  * The key length is fixed, so coffer does not insist on it when generating
  * (applications commonly leave it out); it is still computed. */
 static const struct attr_rule chacha_rows[] = {
-	{ CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0 },
-	{ CKA_VALUE_LEN, FN(2) | FN(6), D_EMPTY, 0 },
+    {CKA_VALUE, FN(1) | FN(4) | FN(6) | FN(7), D_EMPTY, 0},
+    {CKA_VALUE_LEN, FN(2) | FN(6), D_EMPTY, 0},
 };
 
 enum check_kind {
@@ -288,43 +292,35 @@ struct key_type_rules {
 };
 
 static const struct key_type_rules key_types[] = {
-	{ CKO_PUBLIC_KEY, CKK_RSA, TABLE(rsa_pub_rows), { 0 }, CHECK_NONE },
-	{ CKO_PUBLIC_KEY, CKK_EC, TABLE(ec_pub_rows), { 0 }, CHECK_NONE },
-	{ CKO_PUBLIC_KEY, CKK_EC_EDWARDS, TABLE(ec_pub_rows), { 0 },
-	  CHECK_NONE },
-	{ CKO_PUBLIC_KEY, CKK_EC_MONTGOMERY, TABLE(ec_pub_rows), { 0 },
-	  CHECK_NONE },
-	{ CKO_PRIVATE_KEY, CKK_RSA, TABLE(rsa_priv_rows), { 0 }, CHECK_NONE },
-	{ CKO_PRIVATE_KEY, CKK_EC, TABLE(ec_priv_rows), { 0 }, CHECK_NONE },
-	{ CKO_PRIVATE_KEY, CKK_EC_EDWARDS, TABLE(ec_priv_rows), { 0 },
-	  CHECK_NONE },
-	{ CKO_PRIVATE_KEY, CKK_EC_MONTGOMERY, TABLE(ec_priv_rows), { 0 },
-	  CHECK_NONE },
-	{ CKO_SECRET_KEY, CKK_AES, TABLE(value_len_rows), { 16, 24, 32, 0 },
-	  CHECK_ECB },
-	{ CKO_SECRET_KEY, CKK_GENERIC_SECRET, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA_1_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA224_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA256_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA384_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA512_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA3_224_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA3_256_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA3_384_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_SHA3_512_HMAC, TABLE(value_len_rows), { 0 },
-	  CHECK_SHA1 },
-	{ CKO_SECRET_KEY, CKK_DES3, TABLE(value_rows), { 24, 0 }, CHECK_ECB },
-	{ CKO_SECRET_KEY, CKK_CHACHA20, TABLE(chacha_rows), { 32, 0 },
-	  CHECK_NONE },
+    {CKO_PUBLIC_KEY, CKK_RSA, TABLE(rsa_pub_rows), {0}, CHECK_NONE},
+    {CKO_PUBLIC_KEY, CKK_EC, TABLE(ec_pub_rows), {0}, CHECK_NONE},
+    {CKO_PUBLIC_KEY, CKK_EC_EDWARDS, TABLE(ec_pub_rows), {0}, CHECK_NONE},
+    {CKO_PUBLIC_KEY, CKK_EC_MONTGOMERY, TABLE(ec_pub_rows), {0}, CHECK_NONE},
+    {CKO_PRIVATE_KEY, CKK_RSA, TABLE(rsa_priv_rows), {0}, CHECK_NONE},
+    {CKO_PRIVATE_KEY, CKK_EC, TABLE(ec_priv_rows), {0}, CHECK_NONE},
+    {CKO_PRIVATE_KEY, CKK_EC_EDWARDS, TABLE(ec_priv_rows), {0}, CHECK_NONE},
+    {CKO_PRIVATE_KEY, CKK_EC_MONTGOMERY, TABLE(ec_priv_rows), {0}, CHECK_NONE},
+    {CKO_SECRET_KEY,
+     CKK_AES,
+     TABLE(value_len_rows),
+     {16, 24, 32, 0},
+     CHECK_ECB},
+    {CKO_SECRET_KEY,
+     CKK_GENERIC_SECRET,
+     TABLE(value_len_rows),
+     {0},
+     CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA_1_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA224_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA256_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA384_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA512_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA3_224_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA3_256_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA3_384_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_SHA3_512_HMAC, TABLE(value_len_rows), {0}, CHECK_SHA1},
+    {CKO_SECRET_KEY, CKK_DES3, TABLE(value_rows), {24, 0}, CHECK_ECB},
+    {CKO_SECRET_KEY, CKK_CHACHA20, TABLE(chacha_rows), {32, 0}, CHECK_NONE},
 };
 
 #define N_KEY_TYPES (sizeof(key_types) / sizeof(key_types[0]))
@@ -354,8 +350,7 @@ static bool is_key_class(CK_OBJECT_CLASS cls)
 
 /* kt: the key type (keys) or certificate type (certificates). Returns
  * CKR_ATTRIBUTE_VALUE_INVALID for what coffer does not store. */
-static CK_RV ruleset_build(CK_OBJECT_CLASS cls, CK_ULONG kt,
-			   struct ruleset *rs)
+static CK_RV ruleset_build(CK_OBJECT_CLASS cls, CK_ULONG kt, struct ruleset *rs)
 {
 	static const struct rule_table object = TABLE(object_rows);
 	static const struct rule_table storage = TABLE(storage_rows);
@@ -400,9 +395,9 @@ static CK_RV ruleset_build(CK_OBJECT_CLASS cls, CK_ULONG kt,
 	}
 }
 
-/* The most specific row for t (a key type's CKA_VALUE over a data
- * object's, which cannot both apply, but tables are searched last first so
- * that a later table could refine an earlier one). */
+/* The row for t. Tables are searched from the most specific (key type)
+ * back, so that a key type's row wins over a general one of the same
+ * type. */
 static const struct attr_rule *ruleset_find(const struct ruleset *rs,
 					    CK_ATTRIBUTE_TYPE t)
 {
@@ -475,14 +470,13 @@ static CK_RV check_sha1(const struct cf_attr *v, uint8_t out[3])
 	return rv;
 }
 
-static CK_RV check_ecb(CK_KEY_TYPE kt, const struct cf_attr *v,
-		       uint8_t out[3])
+static CK_RV check_ecb(CK_KEY_TYPE kt, const struct cf_attr *v, uint8_t out[3])
 {
 	CK_RV rv = CKR_GENERAL_ERROR;
 	const char *name;
 	EVP_CIPHER *c;
 	EVP_CIPHER_CTX *ctx;
-	uint8_t zero[16] = { 0 }, block[32];
+	uint8_t zero[16] = {0}, block[32];
 	int outl = 0;
 	int bs;
 
@@ -521,8 +515,7 @@ out_free_cipher:
 
 /* The check value the spec defines for o, into out; *has false when it
  * defines none or there is nothing to compute it from. */
-static CK_RV compute_check(const struct cf_object *o, uint8_t out[3],
-			   bool *has)
+static CK_RV compute_check(const struct cf_object *o, uint8_t out[3], bool *has)
 {
 	const struct cf_attr *v = cf_object_attr(o, CKA_VALUE);
 	const struct key_type_rules *kt;
@@ -769,8 +762,8 @@ static CK_RV set_token_kept(struct cf_object *o, enum cf_origin origin)
 	if (rv != CKR_OK)
 		return rv;
 	return cf_object_set_bool(
-		o, CKA_NEVER_EXTRACTABLE,
-		gen && !cf_object_bool(o, CKA_EXTRACTABLE, false));
+	    o, CKA_NEVER_EXTRACTABLE,
+	    gen && !cf_object_bool(o, CKA_EXTRACTABLE, false));
 }
 
 /* Fills o: every attribute of the ruleset with its default, then the
@@ -928,9 +921,8 @@ static CK_RV change_allowed(const struct cf_object *o,
 	return CKR_OK;
 }
 
-CK_RV cf_rules_check_change(const struct cf_object *o,
-			    const CK_ATTRIBUTE *tmpl, CK_ULONG n, bool copy,
-			    bool so)
+CK_RV cf_rules_check_change(const struct cf_object *o, const CK_ATTRIBUTE *tmpl,
+			    CK_ULONG n, bool copy, bool so)
 {
 	CK_RV rv;
 	struct ruleset rs;
@@ -955,8 +947,7 @@ CK_RV cf_rules_check_change(const struct cf_object *o,
 		const struct cf_attr *a = &t->attrs[i];
 		if (same_value(cf_object_attr(o, a->type), a))
 			continue;
-		rv = change_allowed(o, ruleset_find(&rs, a->type), a, copy,
-				    so);
+		rv = change_allowed(o, ruleset_find(&rs, a->type), a, copy, so);
 		if (rv != CKR_OK)
 			break;
 	}

@@ -21,17 +21,17 @@ static struct cf_object *new_obj(void)
 	return o;
 }
 
-static void set_api_ok(struct cf_object *o, CK_ATTRIBUTE_TYPE t,
-		       const void *v, CK_ULONG len)
+static void set_api_ok(struct cf_object *o, CK_ATTRIBUTE_TYPE t, const void *v,
+		       CK_ULONG len)
 {
-	CK_ATTRIBUTE a = { t, (void *)v, len };
+	CK_ATTRIBUTE a = {t, (void *)v, len};
 	assert_int_equal(cf_object_set_api(o, &a), CKR_OK);
 }
 
 static CK_RV set_api(struct cf_object *o, CK_ATTRIBUTE_TYPE t, const void *v,
 		     CK_ULONG len)
 {
-	CK_ATTRIBUTE a = { t, (void *)v, len };
+	CK_ATTRIBUTE a = {t, (void *)v, len};
 	return cf_object_set_api(o, &a);
 }
 
@@ -101,8 +101,8 @@ static void test_object__empty_value_has_null_pointer(void **state)
 static void test_object__attributes_are_kept_sorted(void **state)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = {
-		CKA_WRAP_TEMPLATE, CKA_VALUE, CKA_LABEL, CKA_ID, CKA_CLASS,
-		CKA_MODULUS,	   CKA_TOKEN,
+	    CKA_WRAP_TEMPLATE, CKA_VALUE,   CKA_LABEL, CKA_ID,
+	    CKA_CLASS,	       CKA_MODULUS, CKA_TOKEN,
 	};
 	struct cf_object *o = new_obj();
 
@@ -159,8 +159,7 @@ static void test_object__cached_fields_follow_attributes(void **state)
 
 	(void)state;
 	set_class(o, CKO_SECRET_KEY);
-	assert_int_equal(cf_object_set_ulong(o, CKA_KEY_TYPE, CKK_AES),
-			 CKR_OK);
+	assert_int_equal(cf_object_set_ulong(o, CKA_KEY_TYPE, CKK_AES), CKR_OK);
 	assert_int_equal(cf_object_set_bool(o, CKA_TOKEN, true), CKR_OK);
 	assert_int_equal(cf_object_set_bool(o, CKA_PRIVATE, false), CKR_OK);
 	assert_int_equal(o->cls, CKO_SECRET_KEY);
@@ -191,8 +190,8 @@ static void test_object__key_material_is_secret(void **state)
 static void test_object__rsa_private_components_are_secret(void **state)
 {
 	static const CK_ATTRIBUTE_TYPE priv[] = {
-		CKA_PRIVATE_EXPONENT, CKA_PRIME_1,     CKA_PRIME_2,
-		CKA_EXPONENT_1,	      CKA_EXPONENT_2, CKA_COEFFICIENT,
+	    CKA_PRIVATE_EXPONENT, CKA_PRIME_1,	  CKA_PRIME_2,
+	    CKA_EXPONENT_1,	  CKA_EXPONENT_2, CKA_COEFFICIENT,
 	};
 	struct cf_object *o = new_obj();
 
@@ -290,8 +289,7 @@ static void test_object__size_grows_with_values(void **state)
 
 	(void)state;
 	before = cf_object_size(o);
-	assert_int_equal(cf_object_set(o, CKA_VALUE, "0123456789", 10),
-			 CKR_OK);
+	assert_int_equal(cf_object_set(o, CKA_VALUE, "0123456789", 10), CKR_OK);
 	assert_true(cf_object_size(o) >= before + 10);
 	cf_object_unref(o);
 }
@@ -387,16 +385,16 @@ static void test_object__set_api_rejects_null_value_with_length(void **state)
 	(void)state;
 	assert_int_equal(set_api(o, CKA_LABEL, NULL, 4),
 			 CKR_ATTRIBUTE_VALUE_INVALID);
-	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, NULL,
-				 sizeof(CK_ATTRIBUTE)),
-			 CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(
+	    set_api(o, CKA_WRAP_TEMPLATE, NULL, sizeof(CK_ATTRIBUTE)),
+	    CKR_ATTRIBUTE_VALUE_INVALID);
 	cf_object_unref(o);
 }
 
 static void test_object__set_api_rejects_oversized_value(void **state)
 {
 	struct cf_object *o = new_obj();
-	uint8_t b[4] = { 0 };
+	uint8_t b[4] = {0};
 
 	(void)state;
 	/* the length is refused before the value is read */
@@ -408,11 +406,10 @@ static void test_object__set_api_rejects_oversized_value(void **state)
 static void test_object__set_api_rejects_partial_mechanism_array(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_MECHANISM_TYPE m[2] = { CKM_AES_GCM, CKM_AES_CBC };
+	CK_MECHANISM_TYPE m[2] = {CKM_AES_GCM, CKM_AES_CBC};
 
 	(void)state;
-	assert_int_equal(set_api(o, CKA_ALLOWED_MECHANISMS, m,
-				 sizeof(m) - 1),
+	assert_int_equal(set_api(o, CKA_ALLOWED_MECHANISMS, m, sizeof(m) - 1),
 			 CKR_ATTRIBUTE_VALUE_INVALID);
 	set_api_ok(o, CKA_ALLOWED_MECHANISMS, m, sizeof(m));
 	cf_object_unref(o);
@@ -421,7 +418,7 @@ static void test_object__set_api_rejects_partial_mechanism_array(void **state)
 static void test_object__set_api_rejects_partial_attribute_array(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_ATTRIBUTE t[1] = { { CKA_TOKEN, (void *)&yes, 1 } };
+	CK_ATTRIBUTE t[1] = {{CKA_TOKEN, (void *)&yes, 1}};
 
 	(void)state;
 	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, t, sizeof(t) - 1),
@@ -432,9 +429,8 @@ static void test_object__set_api_rejects_partial_attribute_array(void **state)
 static void test_object__set_api_rejects_nested_attribute_array(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_ATTRIBUTE inner[1] = { { CKA_TOKEN, (void *)&yes, 1 } };
-	CK_ATTRIBUTE outer[1] = { { CKA_UNWRAP_TEMPLATE, inner,
-				    sizeof(inner) } };
+	CK_ATTRIBUTE inner[1] = {{CKA_TOKEN, (void *)&yes, 1}};
+	CK_ATTRIBUTE outer[1] = {{CKA_UNWRAP_TEMPLATE, inner, sizeof(inner)}};
 
 	(void)state;
 	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, outer, sizeof(outer)),
@@ -446,19 +442,19 @@ static void test_object__set_api_rejects_bad_entry_in_array(void **state)
 {
 	struct cf_object *o = new_obj();
 	CK_ULONG cls = CKO_SECRET_KEY;
-	CK_ATTRIBUTE bad_bool[2] = { { CKA_CLASS, &cls, sizeof(cls) },
-				     { CKA_SIGN, &cls, sizeof(cls) } };
-	CK_ATTRIBUTE unknown[1] = { { 0x7777UL, &cls, sizeof(cls) } };
-	CK_ATTRIBUTE dup[2] = { { CKA_SIGN, (void *)&yes, 1 },
-				{ CKA_SIGN, (void *)&no, 1 } };
+	CK_ATTRIBUTE bad_bool[2] = {{CKA_CLASS, &cls, sizeof(cls)},
+				    {CKA_SIGN, &cls, sizeof(cls)}};
+	CK_ATTRIBUTE unknown[1] = {{0x7777UL, &cls, sizeof(cls)}};
+	CK_ATTRIBUTE dup[2] = {{CKA_SIGN, (void *)&yes, 1},
+			       {CKA_SIGN, (void *)&no, 1}};
 
 	(void)state;
-	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, bad_bool,
-				 sizeof(bad_bool)),
-			 CKR_ATTRIBUTE_VALUE_INVALID);
-	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, unknown,
-				 sizeof(unknown)),
-			 CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(
+	    set_api(o, CKA_WRAP_TEMPLATE, bad_bool, sizeof(bad_bool)),
+	    CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(
+	    set_api(o, CKA_WRAP_TEMPLATE, unknown, sizeof(unknown)),
+	    CKR_ATTRIBUTE_VALUE_INVALID);
 	assert_int_equal(set_api(o, CKA_WRAP_TEMPLATE, dup, sizeof(dup)),
 			 CKR_ATTRIBUTE_VALUE_INVALID);
 	assert_null(cf_object_attr(o, CKA_WRAP_TEMPLATE));
@@ -479,12 +475,13 @@ static void test_object__set_api_keeps_bool_and_ulong_native(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- export --------------------------------------------------------------- */
+/* ---- export ---------------------------------------------------------------
+ */
 
 static void test_object__export_without_buffer_gives_length(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_ATTRIBUTE out = { CKA_LABEL, NULL, 0 };
+	CK_ATTRIBUTE out = {CKA_LABEL, NULL, 0};
 
 	(void)state;
 	assert_int_equal(cf_object_set(o, CKA_LABEL, "label", 5), CKR_OK);
@@ -498,7 +495,7 @@ static void test_object__export_into_exact_buffer_copies(void **state)
 {
 	struct cf_object *o = new_obj();
 	char buf[5];
-	CK_ATTRIBUTE out = { CKA_LABEL, buf, sizeof(buf) };
+	CK_ATTRIBUTE out = {CKA_LABEL, buf, sizeof(buf)};
 
 	(void)state;
 	assert_int_equal(cf_object_set(o, CKA_LABEL, "label", 5), CKR_OK);
@@ -513,7 +510,7 @@ static void test_object__export_into_larger_buffer_sets_length(void **state)
 {
 	struct cf_object *o = new_obj();
 	char buf[64];
-	CK_ATTRIBUTE out = { CKA_LABEL, buf, sizeof(buf) };
+	CK_ATTRIBUTE out = {CKA_LABEL, buf, sizeof(buf)};
 
 	(void)state;
 	assert_int_equal(cf_object_set(o, CKA_LABEL, "label", 5), CKR_OK);
@@ -527,7 +524,7 @@ static void test_object__export_into_small_buffer_fails(void **state)
 {
 	struct cf_object *o = new_obj();
 	char buf[4];
-	CK_ATTRIBUTE out = { CKA_LABEL, buf, sizeof(buf) };
+	CK_ATTRIBUTE out = {CKA_LABEL, buf, sizeof(buf)};
 
 	(void)state;
 	assert_int_equal(cf_object_set(o, CKA_LABEL, "label", 5), CKR_OK);
@@ -541,7 +538,7 @@ static void test_object__export_empty_value_gives_zero(void **state)
 {
 	struct cf_object *o = new_obj();
 	char buf[4];
-	CK_ATTRIBUTE out = { CKA_ID, buf, sizeof(buf) };
+	CK_ATTRIBUTE out = {CKA_ID, buf, sizeof(buf)};
 
 	(void)state;
 	assert_int_equal(cf_object_set(o, CKA_ID, NULL, 0), CKR_OK);
@@ -555,9 +552,9 @@ static struct cf_object *obj_with_wrap_template(void)
 {
 	struct cf_object *o = new_obj();
 	CK_ULONG kt = CKK_AES;
-	CK_ATTRIBUTE t[3] = { { CKA_SIGN, (void *)&yes, 1 },
-			      { CKA_KEY_TYPE, &kt, sizeof(kt) },
-			      { CKA_LABEL, "wrapped", 7 } };
+	CK_ATTRIBUTE t[3] = {{CKA_SIGN, (void *)&yes, 1},
+			     {CKA_KEY_TYPE, &kt, sizeof(kt)},
+			     {CKA_LABEL, "wrapped", 7}};
 
 	set_api_ok(o, CKA_WRAP_TEMPLATE, t, sizeof(t));
 	return o;
@@ -566,12 +563,11 @@ static struct cf_object *obj_with_wrap_template(void)
 static void test_object__export_array_without_buffer_gives_length(void **s)
 {
 	struct cf_object *o = obj_with_wrap_template();
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, NULL, 0 };
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, NULL, 0};
 
 	(void)s;
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_OK);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out), CKR_OK);
 	assert_int_equal(out.ulValueLen, 3 * sizeof(CK_ATTRIBUTE));
 	cf_object_unref(o);
 }
@@ -580,13 +576,13 @@ static void test_object__export_array_into_small_array_fails(void **state)
 {
 	struct cf_object *o = obj_with_wrap_template();
 	CK_ATTRIBUTE arr[2];
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, arr, sizeof(arr) };
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, arr, sizeof(arr)};
 
 	(void)state;
 	memset(arr, 0, sizeof(arr));
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out),
+	    CKR_BUFFER_TOO_SMALL);
 	assert_int_equal(out.ulValueLen, CK_UNAVAILABLE_INFORMATION);
 	cf_object_unref(o);
 }
@@ -595,13 +591,12 @@ static void test_object__export_array_gives_entry_lengths(void **state)
 {
 	struct cf_object *o = obj_with_wrap_template();
 	CK_ATTRIBUTE arr[3];
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, arr, sizeof(arr) };
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, arr, sizeof(arr)};
 
 	(void)state;
 	memset(arr, 0, sizeof(arr));
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_OK);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out), CKR_OK);
 	assert_int_equal(out.ulValueLen, sizeof(arr));
 	/* entries come back sorted by type */
 	assert_int_equal(arr[0].type, CKA_LABEL);
@@ -619,15 +614,14 @@ static void test_object__export_array_fills_entries(void **state)
 	char label[16];
 	CK_ULONG kt = 0;
 	CK_BBOOL sign = CK_FALSE;
-	CK_ATTRIBUTE arr[3] = { { 0, label, sizeof(label) },
-				{ 0, &kt, sizeof(kt) },
-				{ 0, &sign, sizeof(sign) } };
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, arr, sizeof(arr) };
+	CK_ATTRIBUTE arr[3] = {{0, label, sizeof(label)},
+			       {0, &kt, sizeof(kt)},
+			       {0, &sign, sizeof(sign)}};
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, arr, sizeof(arr)};
 
 	(void)state;
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_OK);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out), CKR_OK);
 	assert_int_equal(arr[0].ulValueLen, 7);
 	assert_memory_equal(label, "wrapped", 7);
 	assert_int_equal(kt, CKK_AES);
@@ -641,15 +635,15 @@ static void test_object__export_array_entry_too_small_fails(void **state)
 	char label[3];
 	CK_ULONG kt = 0;
 	CK_BBOOL sign = CK_FALSE;
-	CK_ATTRIBUTE arr[3] = { { 0, label, sizeof(label) },
-				{ 0, &kt, sizeof(kt) },
-				{ 0, &sign, sizeof(sign) } };
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, arr, sizeof(arr) };
+	CK_ATTRIBUTE arr[3] = {{0, label, sizeof(label)},
+			       {0, &kt, sizeof(kt)},
+			       {0, &sign, sizeof(sign)}};
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, arr, sizeof(arr)};
 
 	(void)state;
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out),
+	    CKR_BUFFER_TOO_SMALL);
 	assert_int_equal(arr[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
 	/* the others are still filled */
 	assert_int_equal(kt, CKK_AES);
@@ -660,13 +654,12 @@ static void test_object__export_array_entry_too_small_fails(void **state)
 static void test_object__export_empty_array_gives_zero(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_ATTRIBUTE out = { CKA_WRAP_TEMPLATE, NULL, 0 };
+	CK_ATTRIBUTE out = {CKA_WRAP_TEMPLATE, NULL, 0};
 
 	(void)state;
 	set_api_ok(o, CKA_WRAP_TEMPLATE, NULL, 0);
-	assert_int_equal(cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE),
-					&out),
-			 CKR_OK);
+	assert_int_equal(
+	    cf_attr_export(cf_object_attr(o, CKA_WRAP_TEMPLATE), &out), CKR_OK);
 	assert_int_equal(out.ulValueLen, 0);
 	cf_object_unref(o);
 }
@@ -674,20 +667,21 @@ static void test_object__export_empty_array_gives_zero(void **state)
 static void test_object__export_mechanisms_native(void **state)
 {
 	struct cf_object *o = new_obj();
-	CK_MECHANISM_TYPE m[2] = { CKM_AES_GCM, CKM_SHA256_HMAC }, got[2];
-	CK_ATTRIBUTE out = { CKA_ALLOWED_MECHANISMS, got, sizeof(got) };
+	CK_MECHANISM_TYPE m[2] = {CKM_AES_GCM, CKM_SHA256_HMAC}, got[2];
+	CK_ATTRIBUTE out = {CKA_ALLOWED_MECHANISMS, got, sizeof(got)};
 
 	(void)state;
 	set_api_ok(o, CKA_ALLOWED_MECHANISMS, m, sizeof(m));
 	assert_int_equal(
-		cf_attr_export(cf_object_attr(o, CKA_ALLOWED_MECHANISMS), &out),
-		CKR_OK);
+	    cf_attr_export(cf_object_attr(o, CKA_ALLOWED_MECHANISMS), &out),
+	    CKR_OK);
 	assert_int_equal(out.ulValueLen, sizeof(m));
 	assert_memory_equal(got, m, sizeof(m));
 	cf_object_unref(o);
 }
 
-/* ---- match ---------------------------------------------------------------- */
+/* ---- match ----------------------------------------------------------------
+ */
 
 static struct cf_object *match_obj(void)
 {
@@ -714,9 +708,9 @@ static void test_object__match_compares_ulongs(void **state)
 {
 	struct cf_object *o = match_obj();
 	CK_ULONG sec = CKO_SECRET_KEY, pub = CKO_PUBLIC_KEY;
-	CK_ATTRIBUTE good = { CKA_CLASS, &sec, sizeof(sec) };
-	CK_ATTRIBUTE bad = { CKA_CLASS, &pub, sizeof(pub) };
-	CK_ATTRIBUTE short_len = { CKA_CLASS, &sec, 4 };
+	CK_ATTRIBUTE good = {CKA_CLASS, &sec, sizeof(sec)};
+	CK_ATTRIBUTE bad = {CKA_CLASS, &pub, sizeof(pub)};
+	CK_ATTRIBUTE short_len = {CKA_CLASS, &sec, 4};
 
 	(void)state;
 	assert_true(cf_object_match(o, &good, 1));
@@ -730,10 +724,10 @@ static void test_object__match_compares_bools_as_values(void **state)
 	struct cf_object *o = match_obj();
 	CK_BBOOL other_true = 0x7f;
 	CK_ULONG wide = CK_TRUE;
-	CK_ATTRIBUTE t1 = { CKA_SIGN, (void *)&yes, 1 };
-	CK_ATTRIBUTE t2 = { CKA_SIGN, &other_true, 1 };
-	CK_ATTRIBUTE f = { CKA_SIGN, (void *)&no, 1 };
-	CK_ATTRIBUTE bad_len = { CKA_SIGN, &wide, sizeof(wide) };
+	CK_ATTRIBUTE t1 = {CKA_SIGN, (void *)&yes, 1};
+	CK_ATTRIBUTE t2 = {CKA_SIGN, &other_true, 1};
+	CK_ATTRIBUTE f = {CKA_SIGN, (void *)&no, 1};
+	CK_ATTRIBUTE bad_len = {CKA_SIGN, &wide, sizeof(wide)};
 
 	(void)state;
 	assert_true(cf_object_match(o, &t1, 1));
@@ -746,9 +740,9 @@ static void test_object__match_compares_bools_as_values(void **state)
 static void test_object__match_compares_bytes(void **state)
 {
 	struct cf_object *o = match_obj();
-	CK_ATTRIBUTE good = { CKA_LABEL, "label", 5 };
-	CK_ATTRIBUTE prefix = { CKA_LABEL, "lab", 3 };
-	CK_ATTRIBUTE other = { CKA_LABEL, "lbbel", 5 };
+	CK_ATTRIBUTE good = {CKA_LABEL, "label", 5};
+	CK_ATTRIBUTE prefix = {CKA_LABEL, "lab", 3};
+	CK_ATTRIBUTE other = {CKA_LABEL, "lbbel", 5};
 
 	(void)state;
 	assert_true(cf_object_match(o, &good, 1));
@@ -760,8 +754,7 @@ static void test_object__match_compares_bytes(void **state)
 static void test_object__match_requires_every_entry(void **state)
 {
 	struct cf_object *o = match_obj();
-	CK_ATTRIBUTE t[2] = { { CKA_LABEL, "label", 5 },
-			      { CKA_ID, "id", 2 } };
+	CK_ATTRIBUTE t[2] = {{CKA_LABEL, "label", 5}, {CKA_ID, "id", 2}};
 
 	(void)state;
 	assert_true(cf_object_match(o, t, 1));
@@ -772,7 +765,7 @@ static void test_object__match_requires_every_entry(void **state)
 static void test_object__match_unknown_type_never_matches(void **state)
 {
 	struct cf_object *o = match_obj();
-	CK_ATTRIBUTE t = { 0x7777UL, NULL, 0 };
+	CK_ATTRIBUTE t = {0x7777UL, NULL, 0};
 
 	(void)state;
 	assert_false(cf_object_match(o, &t, 1));
@@ -784,15 +777,15 @@ static void test_object__match_arrays_by_value(void **state)
 	struct cf_object *o = obj_with_wrap_template();
 	CK_ULONG kt = CKK_AES, other = CKK_DES3;
 	/* same entries, another order */
-	CK_ATTRIBUTE same[3] = { { CKA_LABEL, "wrapped", 7 },
-				 { CKA_SIGN, (void *)&yes, 1 },
-				 { CKA_KEY_TYPE, &kt, sizeof(kt) } };
-	CK_ATTRIBUTE diff[3] = { { CKA_LABEL, "wrapped", 7 },
-				 { CKA_SIGN, (void *)&yes, 1 },
-				 { CKA_KEY_TYPE, &other, sizeof(other) } };
-	CK_ATTRIBUTE t_same = { CKA_WRAP_TEMPLATE, same, sizeof(same) };
-	CK_ATTRIBUTE t_diff = { CKA_WRAP_TEMPLATE, diff, sizeof(diff) };
-	CK_ATTRIBUTE t_part = { CKA_WRAP_TEMPLATE, same, sizeof(same[0]) };
+	CK_ATTRIBUTE same[3] = {{CKA_LABEL, "wrapped", 7},
+				{CKA_SIGN, (void *)&yes, 1},
+				{CKA_KEY_TYPE, &kt, sizeof(kt)}};
+	CK_ATTRIBUTE diff[3] = {{CKA_LABEL, "wrapped", 7},
+				{CKA_SIGN, (void *)&yes, 1},
+				{CKA_KEY_TYPE, &other, sizeof(other)}};
+	CK_ATTRIBUTE t_same = {CKA_WRAP_TEMPLATE, same, sizeof(same)};
+	CK_ATTRIBUTE t_diff = {CKA_WRAP_TEMPLATE, diff, sizeof(diff)};
+	CK_ATTRIBUTE t_part = {CKA_WRAP_TEMPLATE, same, sizeof(same[0])};
 
 	(void)state;
 	assert_true(cf_object_match(o, &t_same, 1));
@@ -801,16 +794,17 @@ static void test_object__match_arrays_by_value(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- encode / decode ------------------------------------------------------ */
+/* ---- encode / decode ------------------------------------------------------
+ */
 
 /* An object with a value of every kind, key material included. */
 static struct cf_object *full_obj(void)
 {
 	struct cf_object *o = new_obj();
 	CK_ULONG cls = CKO_SECRET_KEY, kt = CKK_AES;
-	CK_MECHANISM_TYPE m[2] = { CKM_AES_GCM, CKM_AES_KEY_WRAP };
-	CK_ATTRIBUTE t[2] = { { CKA_KEY_TYPE, &kt, sizeof(kt) },
-			      { CKA_EXTRACTABLE, (void *)&no, 1 } };
+	CK_MECHANISM_TYPE m[2] = {CKM_AES_GCM, CKM_AES_KEY_WRAP};
+	CK_ATTRIBUTE t[2] = {{CKA_KEY_TYPE, &kt, sizeof(kt)},
+			     {CKA_EXTRACTABLE, (void *)&no, 1}};
 
 	set_api_ok(o, CKA_CLASS, &cls, sizeof(cls));
 	set_api_ok(o, CKA_KEY_TYPE, &kt, sizeof(kt));
@@ -852,8 +846,7 @@ static void assert_same_attrs(const struct cf_object *a,
 		assert_int_equal(a->attrs[i].secret, b->attrs[i].secret);
 		if (a->attrs[i].len > 0)
 			assert_memory_equal(a->attrs[i].value,
-					    b->attrs[i].value,
-					    a->attrs[i].len);
+					    b->attrs[i].value, a->attrs[i].len);
 	}
 }
 
@@ -900,10 +893,10 @@ static void test_object__encoding_is_big_endian(void **state)
 	size_t len;
 	uint8_t *p;
 	static const uint8_t want[] = {
-		0, 0, 0, 1,		/* count */
-		0, 0, 0, 0, 0, 0, 0, 0, /* CKA_CLASS */
-		0, 0, 0, 8,		/* len */
-		0, 0, 0, 0, 0, 0, 0, 4, /* CKO_SECRET_KEY */
+	    0, 0, 0, 1,		    /* count */
+	    0, 0, 0, 0, 0, 0, 0, 0, /* CKA_CLASS */
+	    0, 0, 0, 8,		    /* len */
+	    0, 0, 0, 0, 0, 0, 0, 4, /* CKO_SECRET_KEY */
 	};
 
 	(void)state;
@@ -924,8 +917,7 @@ static void test_object__decode_truncated_fails(void **state)
 	(void)state;
 	for (size_t cut = 0; cut < len; cut++) {
 		struct cf_object *d = new_obj();
-		assert_int_equal(cf_object_decode(d, p, cut),
-				 CKR_DEVICE_ERROR);
+		assert_int_equal(cf_object_decode(d, p, cut), CKR_DEVICE_ERROR);
 		cf_object_unref(d);
 	}
 	free(p);
@@ -976,9 +968,9 @@ static void expect_decode_error(const uint8_t *p, size_t len)
 
 static void test_object__decode_garbage_fails(void **state)
 {
-	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xde, 0xad,
-					   0xbe, 0xef, 0x00, 0x01, 0x02, 0x03,
-					   0x04, 0x05, 0x06, 0x07 };
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0xde, 0xad,
+					  0xbe, 0xef, 0x00, 0x01, 0x02, 0x03,
+					  0x04, 0x05, 0x06, 0x07};
 
 	(void)state;
 	expect_decode_error(garbage, sizeof(garbage));
@@ -1091,8 +1083,8 @@ static void test_object__decode_bad_ulong_length_fails(void **state)
 static void test_object__decode_bad_mechanism_array_fails(void **state)
 {
 	size_t len;
-	uint8_t *p = one_entry(CKA_ALLOWED_MECHANISMS, "\x00\x00\x00\x00\x00",
-			       5, &len);
+	uint8_t *p =
+	    one_entry(CKA_ALLOWED_MECHANISMS, "\x00\x00\x00\x00\x00", 5, &len);
 
 	(void)state;
 	expect_decode_error(p, len);
@@ -1167,90 +1159,79 @@ static void test_object__decode_failure_leaves_object_to_caller(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_object__new_object_is_empty),
-		cmocka_unit_test(test_object__set_then_get_returns_the_value),
-		cmocka_unit_test(test_object__set_replaces_an_existing_value),
-		cmocka_unit_test(test_object__empty_value_has_null_pointer),
-		cmocka_unit_test(test_object__attributes_are_kept_sorted),
-		cmocka_unit_test(test_object__remove_drops_the_attribute),
-		cmocka_unit_test(test_object__ulong_and_bool_read_back),
-		cmocka_unit_test(test_object__cached_fields_follow_attributes),
-		cmocka_unit_test(test_object__key_material_is_secret),
-		cmocka_unit_test(
-			test_object__rsa_private_components_are_secret),
-		cmocka_unit_test(test_object__data_value_is_not_secret),
-		cmocka_unit_test(test_object__setting_the_class_moves_values),
-		cmocka_unit_test(test_object__ref_keeps_object_alive),
-		cmocka_unit_test(test_object__dup_is_deep),
-		cmocka_unit_test(test_object__size_grows_with_values),
-		cmocka_unit_test(test_object__set_api_rejects_unknown_type),
-		cmocka_unit_test(test_object__set_api_rejects_vendor_type),
-		cmocka_unit_test(
-			test_object__set_api_rejects_bool_of_wrong_length),
-		cmocka_unit_test(
-			test_object__set_api_rejects_bool_other_than_0_or_1),
-		cmocka_unit_test(
-			test_object__set_api_rejects_ulong_of_wrong_length),
-		cmocka_unit_test(test_object__set_api_rejects_bad_dates),
-		cmocka_unit_test(test_object__set_api_accepts_date_or_empty),
-		cmocka_unit_test(
-			test_object__set_api_rejects_null_value_with_length),
-		cmocka_unit_test(test_object__set_api_rejects_oversized_value),
-		cmocka_unit_test(
-			test_object__set_api_rejects_partial_mechanism_array),
-		cmocka_unit_test(
-			test_object__set_api_rejects_partial_attribute_array),
-		cmocka_unit_test(
-			test_object__set_api_rejects_nested_attribute_array),
-		cmocka_unit_test(
-			test_object__set_api_rejects_bad_entry_in_array),
-		cmocka_unit_test(
-			test_object__set_api_keeps_bool_and_ulong_native),
-		cmocka_unit_test(
-			test_object__export_without_buffer_gives_length),
-		cmocka_unit_test(
-			test_object__export_into_exact_buffer_copies),
-		cmocka_unit_test(
-			test_object__export_into_larger_buffer_sets_length),
-		cmocka_unit_test(test_object__export_into_small_buffer_fails),
-		cmocka_unit_test(test_object__export_empty_value_gives_zero),
-		cmocka_unit_test(
-			test_object__export_array_without_buffer_gives_length),
-		cmocka_unit_test(
-			test_object__export_array_into_small_array_fails),
-		cmocka_unit_test(test_object__export_array_gives_entry_lengths),
-		cmocka_unit_test(test_object__export_array_fills_entries),
-		cmocka_unit_test(
-			test_object__export_array_entry_too_small_fails),
-		cmocka_unit_test(test_object__export_empty_array_gives_zero),
-		cmocka_unit_test(test_object__export_mechanisms_native),
-		cmocka_unit_test(test_object__empty_template_matches_all),
-		cmocka_unit_test(test_object__match_compares_ulongs),
-		cmocka_unit_test(test_object__match_compares_bools_as_values),
-		cmocka_unit_test(test_object__match_compares_bytes),
-		cmocka_unit_test(test_object__match_requires_every_entry),
-		cmocka_unit_test(
-			test_object__match_unknown_type_never_matches),
-		cmocka_unit_test(test_object__match_arrays_by_value),
-		cmocka_unit_test(test_object__encode_decode_round_trip),
-		cmocka_unit_test(test_object__encode_splits_secret_attributes),
-		cmocka_unit_test(test_object__encoding_is_big_endian),
-		cmocka_unit_test(test_object__decode_truncated_fails),
-		cmocka_unit_test(test_object__decode_trailing_bytes_fails),
-		cmocka_unit_test(test_object__decode_garbage_fails),
-		cmocka_unit_test(test_object__decode_oversized_length_fails),
-		cmocka_unit_test(test_object__decode_oversized_count_fails),
-		cmocka_unit_test(test_object__decode_duplicate_fails),
-		cmocka_unit_test(
-			test_object__decode_type_already_present_fails),
-		cmocka_unit_test(test_object__decode_unknown_type_fails),
-		cmocka_unit_test(test_object__decode_bad_bool_fails),
-		cmocka_unit_test(test_object__decode_bad_ulong_length_fails),
-		cmocka_unit_test(
-			test_object__decode_bad_mechanism_array_fails),
-		cmocka_unit_test(test_object__decode_bad_nested_record_fails),
-		cmocka_unit_test(
-			test_object__decode_failure_leaves_object_to_caller),
+	    cmocka_unit_test(test_object__new_object_is_empty),
+	    cmocka_unit_test(test_object__set_then_get_returns_the_value),
+	    cmocka_unit_test(test_object__set_replaces_an_existing_value),
+	    cmocka_unit_test(test_object__empty_value_has_null_pointer),
+	    cmocka_unit_test(test_object__attributes_are_kept_sorted),
+	    cmocka_unit_test(test_object__remove_drops_the_attribute),
+	    cmocka_unit_test(test_object__ulong_and_bool_read_back),
+	    cmocka_unit_test(test_object__cached_fields_follow_attributes),
+	    cmocka_unit_test(test_object__key_material_is_secret),
+	    cmocka_unit_test(test_object__rsa_private_components_are_secret),
+	    cmocka_unit_test(test_object__data_value_is_not_secret),
+	    cmocka_unit_test(test_object__setting_the_class_moves_values),
+	    cmocka_unit_test(test_object__ref_keeps_object_alive),
+	    cmocka_unit_test(test_object__dup_is_deep),
+	    cmocka_unit_test(test_object__size_grows_with_values),
+	    cmocka_unit_test(test_object__set_api_rejects_unknown_type),
+	    cmocka_unit_test(test_object__set_api_rejects_vendor_type),
+	    cmocka_unit_test(test_object__set_api_rejects_bool_of_wrong_length),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_bool_other_than_0_or_1),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_ulong_of_wrong_length),
+	    cmocka_unit_test(test_object__set_api_rejects_bad_dates),
+	    cmocka_unit_test(test_object__set_api_accepts_date_or_empty),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_null_value_with_length),
+	    cmocka_unit_test(test_object__set_api_rejects_oversized_value),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_partial_mechanism_array),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_partial_attribute_array),
+	    cmocka_unit_test(
+		test_object__set_api_rejects_nested_attribute_array),
+	    cmocka_unit_test(test_object__set_api_rejects_bad_entry_in_array),
+	    cmocka_unit_test(test_object__set_api_keeps_bool_and_ulong_native),
+	    cmocka_unit_test(test_object__export_without_buffer_gives_length),
+	    cmocka_unit_test(test_object__export_into_exact_buffer_copies),
+	    cmocka_unit_test(
+		test_object__export_into_larger_buffer_sets_length),
+	    cmocka_unit_test(test_object__export_into_small_buffer_fails),
+	    cmocka_unit_test(test_object__export_empty_value_gives_zero),
+	    cmocka_unit_test(
+		test_object__export_array_without_buffer_gives_length),
+	    cmocka_unit_test(test_object__export_array_into_small_array_fails),
+	    cmocka_unit_test(test_object__export_array_gives_entry_lengths),
+	    cmocka_unit_test(test_object__export_array_fills_entries),
+	    cmocka_unit_test(test_object__export_array_entry_too_small_fails),
+	    cmocka_unit_test(test_object__export_empty_array_gives_zero),
+	    cmocka_unit_test(test_object__export_mechanisms_native),
+	    cmocka_unit_test(test_object__empty_template_matches_all),
+	    cmocka_unit_test(test_object__match_compares_ulongs),
+	    cmocka_unit_test(test_object__match_compares_bools_as_values),
+	    cmocka_unit_test(test_object__match_compares_bytes),
+	    cmocka_unit_test(test_object__match_requires_every_entry),
+	    cmocka_unit_test(test_object__match_unknown_type_never_matches),
+	    cmocka_unit_test(test_object__match_arrays_by_value),
+	    cmocka_unit_test(test_object__encode_decode_round_trip),
+	    cmocka_unit_test(test_object__encode_splits_secret_attributes),
+	    cmocka_unit_test(test_object__encoding_is_big_endian),
+	    cmocka_unit_test(test_object__decode_truncated_fails),
+	    cmocka_unit_test(test_object__decode_trailing_bytes_fails),
+	    cmocka_unit_test(test_object__decode_garbage_fails),
+	    cmocka_unit_test(test_object__decode_oversized_length_fails),
+	    cmocka_unit_test(test_object__decode_oversized_count_fails),
+	    cmocka_unit_test(test_object__decode_duplicate_fails),
+	    cmocka_unit_test(test_object__decode_type_already_present_fails),
+	    cmocka_unit_test(test_object__decode_unknown_type_fails),
+	    cmocka_unit_test(test_object__decode_bad_bool_fails),
+	    cmocka_unit_test(test_object__decode_bad_ulong_length_fails),
+	    cmocka_unit_test(test_object__decode_bad_mechanism_array_fails),
+	    cmocka_unit_test(test_object__decode_bad_nested_record_fails),
+	    cmocka_unit_test(
+		test_object__decode_failure_leaves_object_to_caller),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

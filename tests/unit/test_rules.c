@@ -23,7 +23,7 @@ static void add_ul(struct tb *t, CK_ATTRIBUTE_TYPE type, CK_ULONG v)
 {
 	assert_true(t->n < 40);
 	t->ul[t->n] = v;
-	t->a[t->n] = (CK_ATTRIBUTE){ type, &t->ul[t->n], sizeof(CK_ULONG) };
+	t->a[t->n] = (CK_ATTRIBUTE){type, &t->ul[t->n], sizeof(CK_ULONG)};
 	t->n++;
 }
 
@@ -31,7 +31,7 @@ static void add_bool(struct tb *t, CK_ATTRIBUTE_TYPE type, bool v)
 {
 	assert_true(t->n < 40);
 	t->b[t->n] = v ? CK_TRUE : CK_FALSE;
-	t->a[t->n] = (CK_ATTRIBUTE){ type, &t->b[t->n], 1 };
+	t->a[t->n] = (CK_ATTRIBUTE){type, &t->b[t->n], 1};
 	t->n++;
 }
 
@@ -39,7 +39,7 @@ static void add_bytes(struct tb *t, CK_ATTRIBUTE_TYPE type, const void *v,
 		      CK_ULONG len)
 {
 	assert_true(t->n < 40);
-	t->a[t->n] = (CK_ATTRIBUTE){ type, (void *)v, len };
+	t->a[t->n] = (CK_ATTRIBUTE){type, (void *)v, len};
 	t->n++;
 }
 
@@ -54,14 +54,14 @@ static void drop(struct tb *t, CK_ATTRIBUTE_TYPE type)
 	t->n = j;
 }
 
-static const uint8_t zero16[32] = { 0 };
-static const uint8_t key32[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-				   12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-				   23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+static const uint8_t zero16[32] = {0};
+static const uint8_t key32[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+				  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+				  23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 /* P-256 OID and a placeholder point: the rules do not parse them. */
-static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
-				0xce, 0x3d, 0x03, 0x01, 0x07 };
-static const uint8_t point[] = { 0x04, 0x03, 0x04, 0x01, 0x02 };
+static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+			       0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t point[] = {0x04, 0x03, 0x04, 0x01, 0x02};
 
 static void data_tmpl(struct tb *t)
 {
@@ -169,8 +169,8 @@ static void test_rules__create_without_class_is_incomplete(void **state)
 static void test_rules__create_of_unstored_class_is_invalid(void **state)
 {
 	static const CK_OBJECT_CLASS classes[] = {
-		CKO_HW_FEATURE, CKO_MECHANISM, CKO_DOMAIN_PARAMETERS,
-		CKO_OTP_KEY,	CKO_PROFILE,   CKO_VENDOR_DEFINED | 1,
+	    CKO_HW_FEATURE, CKO_MECHANISM, CKO_DOMAIN_PARAMETERS,
+	    CKO_OTP_KEY,    CKO_PROFILE,   CKO_VENDOR_DEFINED | 1,
 	};
 	struct tb t;
 
@@ -268,8 +268,7 @@ static void test_rules__create_x509_complete_succeeds(void **state)
 static void test_rules__create_rsa_private_requires_components(void **state)
 {
 	static const CK_ATTRIBUTE_TYPE required[] = {
-		CKA_MODULUS, CKA_PRIVATE_EXPONENT, CKA_PUBLIC_EXPONENT
-	};
+	    CKA_MODULUS, CKA_PRIVATE_EXPONENT, CKA_PUBLIC_EXPONENT};
 	struct tb t;
 
 	(void)state;
@@ -310,8 +309,8 @@ static void test_rules__create_required_value_may_not_be_empty(void **state)
 
 static void test_rules__create_ec_keys_require_params_and_point(void **s)
 {
-	static const CK_KEY_TYPE kts[] = { CKK_EC, CKK_EC_EDWARDS,
-					   CKK_EC_MONTGOMERY };
+	static const CK_KEY_TYPE kts[] = {CKK_EC, CKK_EC_EDWARDS,
+					  CKK_EC_MONTGOMERY};
 	struct tb t;
 
 	(void)s;
@@ -328,8 +327,8 @@ static void test_rules__create_ec_keys_require_params_and_point(void **s)
 
 static void test_rules__create_ec_private_requires_params_and_value(void **s)
 {
-	static const CK_KEY_TYPE kts[] = { CKK_EC, CKK_EC_EDWARDS,
-					   CKK_EC_MONTGOMERY };
+	static const CK_KEY_TYPE kts[] = {CKK_EC, CKK_EC_EDWARDS,
+					  CKK_EC_MONTGOMERY};
 	struct tb t;
 
 	(void)s;
@@ -419,10 +418,10 @@ static void test_rules__create_fixed_length_keys_are_checked(void **state)
 static void test_rules__create_hmac_keys_take_any_length(void **state)
 {
 	static const CK_KEY_TYPE kts[] = {
-		CKK_GENERIC_SECRET, CKK_SHA_1_HMAC,    CKK_SHA224_HMAC,
-		CKK_SHA256_HMAC,    CKK_SHA384_HMAC,   CKK_SHA512_HMAC,
-		CKK_SHA3_224_HMAC,  CKK_SHA3_256_HMAC, CKK_SHA3_384_HMAC,
-		CKK_SHA3_512_HMAC,
+	    CKK_GENERIC_SECRET, CKK_SHA_1_HMAC,	   CKK_SHA224_HMAC,
+	    CKK_SHA256_HMAC,	CKK_SHA384_HMAC,   CKK_SHA512_HMAC,
+	    CKK_SHA3_224_HMAC,	CKK_SHA3_256_HMAC, CKK_SHA3_384_HMAC,
+	    CKK_SHA3_512_HMAC,
 	};
 	struct tb t;
 
@@ -508,11 +507,10 @@ static void test_rules__create_null_template_is_bad_arguments(void **state)
 	struct cf_object *o = NULL;
 
 	(void)state;
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_CREATE,
-					     CK_UNAVAILABLE_INFORMATION,
-					     CK_UNAVAILABLE_INFORMATION, NULL,
-					     2, false, &o),
-			 CKR_ARGUMENTS_BAD);
+	assert_int_equal(
+	    cf_rules_new_object(CF_ORIGIN_CREATE, CK_UNAVAILABLE_INFORMATION,
+				CK_UNAVAILABLE_INFORMATION, NULL, 2, false, &o),
+	    CKR_ARGUMENTS_BAD);
 	assert_null(o);
 }
 
@@ -525,21 +523,20 @@ static void test_rules__mechanism_class_must_match_template(void **state)
 	memset(&t, 0, sizeof(t));
 	add_ul(&t, CKA_CLASS, CKO_PUBLIC_KEY);
 	add_ul(&t, CKA_VALUE_LEN, 16);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_SECRET_KEY, CKK_AES, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCONSISTENT);
 	memset(&t, 0, sizeof(t));
 	add_ul(&t, CKA_KEY_TYPE, CKK_DES3);
 	add_ul(&t, CKA_VALUE_LEN, 16);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_SECRET_KEY, CKK_AES, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCONSISTENT);
 	assert_null(o);
 }
 
-/* ---- defaults -------------------------------------------------------------- */
+/* ---- defaults --------------------------------------------------------------
+ */
 
 static void test_rules__data_object_defaults(void **state)
 {
@@ -626,9 +623,9 @@ static void test_rules__keys_default_sensitive_and_unextractable(void **s)
 
 static void test_rules__usage_flags_default_as_softhsm(void **state)
 {
-	static const CK_ATTRIBUTE_TYPE on[] = { CKA_ENCRYPT, CKA_DECRYPT,
-						CKA_SIGN,    CKA_VERIFY,
-						CKA_WRAP,    CKA_UNWRAP };
+	static const CK_ATTRIBUTE_TYPE on[] = {CKA_ENCRYPT, CKA_DECRYPT,
+					       CKA_SIGN,    CKA_VERIFY,
+					       CKA_WRAP,    CKA_UNWRAP};
 	struct tb t;
 	struct cf_object *o;
 
@@ -655,19 +652,43 @@ static void test_rules__usage_flags_default_as_softhsm(void **state)
 static void test_rules__every_attribute_of_the_class_is_present(void **s)
 {
 	static const CK_ATTRIBUTE_TYPE priv[] = {
-		CKA_CLASS,	       CKA_TOKEN,	  CKA_PRIVATE,
-		CKA_MODIFIABLE,	       CKA_LABEL,	  CKA_COPYABLE,
-		CKA_DESTROYABLE,       CKA_UNIQUE_ID,	  CKA_KEY_TYPE,
-		CKA_ID,		       CKA_START_DATE,	  CKA_END_DATE,
-		CKA_DERIVE,	       CKA_LOCAL,	  CKA_KEY_GEN_MECHANISM,
-		CKA_ALLOWED_MECHANISMS, CKA_SUBJECT,	  CKA_SENSITIVE,
-		CKA_DECRYPT,	       CKA_SIGN,	  CKA_SIGN_RECOVER,
-		CKA_UNWRAP,	       CKA_EXTRACTABLE,	  CKA_ALWAYS_SENSITIVE,
-		CKA_NEVER_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED,
-		CKA_UNWRAP_TEMPLATE,   CKA_ALWAYS_AUTHENTICATE,
-		CKA_PUBLIC_KEY_INFO,   CKA_MODULUS,	  CKA_PUBLIC_EXPONENT,
-		CKA_PRIVATE_EXPONENT,  CKA_PRIME_1,	  CKA_PRIME_2,
-		CKA_EXPONENT_1,	       CKA_EXPONENT_2,	  CKA_COEFFICIENT,
+	    CKA_CLASS,
+	    CKA_TOKEN,
+	    CKA_PRIVATE,
+	    CKA_MODIFIABLE,
+	    CKA_LABEL,
+	    CKA_COPYABLE,
+	    CKA_DESTROYABLE,
+	    CKA_UNIQUE_ID,
+	    CKA_KEY_TYPE,
+	    CKA_ID,
+	    CKA_START_DATE,
+	    CKA_END_DATE,
+	    CKA_DERIVE,
+	    CKA_LOCAL,
+	    CKA_KEY_GEN_MECHANISM,
+	    CKA_ALLOWED_MECHANISMS,
+	    CKA_SUBJECT,
+	    CKA_SENSITIVE,
+	    CKA_DECRYPT,
+	    CKA_SIGN,
+	    CKA_SIGN_RECOVER,
+	    CKA_UNWRAP,
+	    CKA_EXTRACTABLE,
+	    CKA_ALWAYS_SENSITIVE,
+	    CKA_NEVER_EXTRACTABLE,
+	    CKA_WRAP_WITH_TRUSTED,
+	    CKA_UNWRAP_TEMPLATE,
+	    CKA_ALWAYS_AUTHENTICATE,
+	    CKA_PUBLIC_KEY_INFO,
+	    CKA_MODULUS,
+	    CKA_PUBLIC_EXPONENT,
+	    CKA_PRIVATE_EXPONENT,
+	    CKA_PRIME_1,
+	    CKA_PRIME_2,
+	    CKA_EXPONENT_1,
+	    CKA_EXPONENT_2,
+	    CKA_COEFFICIENT,
 	};
 	struct tb t;
 	struct cf_object *o;
@@ -699,7 +720,8 @@ static void test_rules__certificate_defaults(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- token-kept attributes ------------------------------------------------ */
+/* ---- token-kept attributes ------------------------------------------------
+ */
 
 static void test_rules__create_sets_token_kept_attributes(void **state)
 {
@@ -726,9 +748,8 @@ static struct cf_object *generate_aes(bool sensitive, bool extractable)
 	add_ul(&t, CKA_VALUE_LEN, 16);
 	add_bool(&t, CKA_SENSITIVE, sensitive);
 	add_bool(&t, CKA_EXTRACTABLE, extractable);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_SECRET_KEY, CKK_AES, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
 			 CKR_OK);
 	return o;
 }
@@ -760,9 +781,8 @@ static void test_rules__generate_requires_value_len(void **state)
 	(void)state;
 	memset(&t, 0, sizeof(t));
 	add_bytes(&t, CKA_LABEL, "k", 1);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_SECRET_KEY, CKK_AES, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCOMPLETE);
 	assert_null(o);
 }
@@ -776,9 +796,8 @@ static void test_rules__generate_forbids_value(void **state)
 	memset(&t, 0, sizeof(t));
 	add_ul(&t, CKA_VALUE_LEN, 16);
 	add_bytes(&t, CKA_VALUE, key32, 16);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_SECRET_KEY, CKK_AES, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCONSISTENT);
 	assert_null(o);
 }
@@ -791,14 +810,12 @@ static void test_rules__generate_rsa_public_requires_modulus_bits(void **s)
 	(void)s;
 	memset(&t, 0, sizeof(t));
 	add_bytes(&t, CKA_PUBLIC_EXPONENT, "\x01\x00\x01", 3);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_PUBLIC_KEY, CKK_RSA, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_PUBLIC_KEY,
+					     CKK_RSA, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCOMPLETE);
 	add_ul(&t, CKA_MODULUS_BITS, 2048);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE,
-					     CKO_PUBLIC_KEY, CKK_RSA, t.a, t.n,
-					     false, &o),
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_PUBLIC_KEY,
+					     CKK_RSA, t.a, t.n, false, &o),
 			 CKR_OK);
 	assert_true(cf_object_bool(o, CKA_LOCAL, false));
 	cf_object_unref(o);
@@ -806,8 +823,8 @@ static void test_rules__generate_rsa_public_requires_modulus_bits(void **s)
 
 static void test_rules__unwrap_and_derive_are_not_local(void **state)
 {
-	static const enum cf_origin origins[] = { CF_ORIGIN_UNWRAP,
-						  CF_ORIGIN_DERIVE };
+	static const enum cf_origin origins[] = {CF_ORIGIN_UNWRAP,
+						 CF_ORIGIN_DERIVE};
 	struct tb t;
 
 	(void)state;
@@ -816,10 +833,10 @@ static void test_rules__unwrap_and_derive_are_not_local(void **state)
 		memset(&t, 0, sizeof(t));
 		add_ul(&t, CKA_CLASS, CKO_SECRET_KEY);
 		add_ul(&t, CKA_KEY_TYPE, CKK_AES);
-		assert_int_equal(cf_rules_new_object(
-					 origins[i], CK_UNAVAILABLE_INFORMATION,
-					 CK_UNAVAILABLE_INFORMATION, t.a, t.n,
-					 false, &o),
+		assert_int_equal(cf_rules_new_object(origins[i],
+						     CK_UNAVAILABLE_INFORMATION,
+						     CK_UNAVAILABLE_INFORMATION,
+						     t.a, t.n, false, &o),
 				 CKR_OK);
 		assert_false(cf_object_bool(o, CKA_LOCAL, true));
 		assert_false(cf_object_bool(o, CKA_ALWAYS_SENSITIVE, true));
@@ -835,10 +852,9 @@ static void test_rules__unwrap_forbids_value(void **state)
 
 	(void)state;
 	aes_tmpl(&t, 16);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_UNWRAP,
-					     CK_UNAVAILABLE_INFORMATION,
-					     CK_UNAVAILABLE_INFORMATION, t.a,
-					     t.n, false, &o),
+	assert_int_equal(cf_rules_new_object(
+			     CF_ORIGIN_UNWRAP, CK_UNAVAILABLE_INFORMATION,
+			     CK_UNAVAILABLE_INFORMATION, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCONSISTENT);
 	assert_null(o);
 }
@@ -851,11 +867,31 @@ static void test_rules__unwrap_requires_key_type(void **state)
 	(void)state;
 	memset(&t, 0, sizeof(t));
 	add_ul(&t, CKA_CLASS, CKO_SECRET_KEY);
-	assert_int_equal(cf_rules_new_object(CF_ORIGIN_UNWRAP,
-					     CK_UNAVAILABLE_INFORMATION,
-					     CK_UNAVAILABLE_INFORMATION, t.a,
-					     t.n, false, &o),
+	assert_int_equal(cf_rules_new_object(
+			     CF_ORIGIN_UNWRAP, CK_UNAVAILABLE_INFORMATION,
+			     CK_UNAVAILABLE_INFORMATION, t.a, t.n, false, &o),
 			 CKR_TEMPLATE_INCOMPLETE);
+}
+
+static void test_rules__derive_takes_value_len_not_value(void **state)
+{
+	struct tb t;
+	struct cf_object *o = NULL;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	add_ul(&t, CKA_VALUE_LEN, 32);
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_DERIVE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
+			 CKR_OK);
+	assert_int_equal(cf_object_ulong(o, CKA_VALUE_LEN, 0), 32);
+	cf_object_unref(o);
+	o = NULL;
+	add_bytes(&t, CKA_VALUE, key32, 32);
+	assert_int_equal(cf_rules_new_object(CF_ORIGIN_DERIVE, CKO_SECRET_KEY,
+					     CKK_AES, t.a, t.n, false, &o),
+			 CKR_TEMPLATE_INCONSISTENT);
+	assert_null(o);
 }
 
 static void test_rules__unique_id_is_fresh_hex(void **state)
@@ -879,7 +915,8 @@ static void test_rules__unique_id_is_fresh_hex(void **state)
 	cf_object_unref(b);
 }
 
-/* ---- derived attributes ---------------------------------------------------- */
+/* ---- derived attributes ----------------------------------------------------
+ */
 
 static void assert_check_value(const struct cf_object *o, const char *want)
 {
@@ -1001,7 +1038,8 @@ static void test_rules__update_derived_after_generate(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- check_change ---------------------------------------------------------- */
+/* ---- check_change ----------------------------------------------------------
+ */
 
 static struct cf_object *aes_obj(bool sensitive, bool extractable)
 {
@@ -1017,7 +1055,7 @@ static CK_RV change_bool(const struct cf_object *o, CK_ATTRIBUTE_TYPE type,
 			 bool v, bool copy, bool so)
 {
 	CK_BBOOL b = v ? CK_TRUE : CK_FALSE;
-	CK_ATTRIBUTE a = { type, &b, 1 };
+	CK_ATTRIBUTE a = {type, &b, 1};
 
 	return cf_rules_check_change(o, &a, 1, copy, so);
 }
@@ -1025,7 +1063,7 @@ static CK_RV change_bool(const struct cf_object *o, CK_ATTRIBUTE_TYPE type,
 static CK_RV change_ulong(const struct cf_object *o, CK_ATTRIBUTE_TYPE type,
 			  CK_ULONG v)
 {
-	CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+	CK_ATTRIBUTE a = {type, &v, sizeof(v)};
 
 	return cf_rules_check_change(o, &a, 1, false, false);
 }
@@ -1033,7 +1071,7 @@ static CK_RV change_ulong(const struct cf_object *o, CK_ATTRIBUTE_TYPE type,
 static CK_RV change_bytes(const struct cf_object *o, CK_ATTRIBUTE_TYPE type,
 			  const void *v, CK_ULONG len)
 {
-	CK_ATTRIBUTE a = { type, (void *)v, len };
+	CK_ATTRIBUTE a = {type, (void *)v, len};
 
 	return cf_rules_check_change(o, &a, 1, false, false);
 }
@@ -1131,14 +1169,13 @@ static void test_rules__wrap_with_trusted_cannot_be_cleared(void **state)
 	aes_tmpl(&t, 16);
 	add_bool(&t, CKA_WRAP_WITH_TRUSTED, true);
 	o = create_ok(&t);
-	assert_int_equal(change_bool(o, CKA_WRAP_WITH_TRUSTED, false, false,
-				     false),
-			 CKR_ATTRIBUTE_READ_ONLY);
+	assert_int_equal(
+	    change_bool(o, CKA_WRAP_WITH_TRUSTED, false, false, false),
+	    CKR_ATTRIBUTE_READ_ONLY);
 	cf_object_unref(o);
 	o = aes_obj(true, false);
-	assert_int_equal(change_bool(o, CKA_WRAP_WITH_TRUSTED, true, false,
-				     false),
-			 CKR_OK);
+	assert_int_equal(
+	    change_bool(o, CKA_WRAP_WITH_TRUSTED, true, false, false), CKR_OK);
 	cf_object_unref(o);
 }
 
@@ -1250,7 +1287,7 @@ static void test_rules__change_of_bad_shape_is_value_invalid(void **state)
 static void test_rules__change_with_conflicting_repeats_fails(void **state)
 {
 	struct cf_object *o = aes_obj(true, false);
-	CK_ATTRIBUTE t[2] = { { CKA_LABEL, "a", 1 }, { CKA_LABEL, "b", 1 } };
+	CK_ATTRIBUTE t[2] = {{CKA_LABEL, "a", 1}, {CKA_LABEL, "b", 1}};
 
 	(void)state;
 	assert_int_equal(cf_rules_check_change(o, t, 2, false, false),
@@ -1290,14 +1327,14 @@ static void test_rules__check_change_changes_nothing(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- apply_change and copy ------------------------------------------------- */
+/* ---- apply_change and copy -------------------------------------------------
+ */
 
 static void test_rules__apply_change_sets_values(void **state)
 {
 	struct cf_object *o = aes_obj(true, false);
 	CK_BBOOL f = CK_FALSE;
-	CK_ATTRIBUTE t[2] = { { CKA_LABEL, "new", 3 },
-			      { CKA_ENCRYPT, &f, 1 } };
+	CK_ATTRIBUTE t[2] = {{CKA_LABEL, "new", 3}, {CKA_ENCRYPT, &f, 1}};
 
 	(void)state;
 	assert_int_equal(cf_rules_apply_change(o, t, 2), CKR_OK);
@@ -1311,7 +1348,7 @@ static void test_rules__apply_change_keeps_check_value_true(void **state)
 {
 	struct tb t;
 	struct cf_object *o;
-	CK_ATTRIBUTE v = { CKA_VALUE, (void *)zero16, 16 };
+	CK_ATTRIBUTE v = {CKA_VALUE, (void *)zero16, 16};
 
 	(void)state;
 	aes_tmpl(&t, 32);
@@ -1329,8 +1366,8 @@ static void test_rules__apply_change_with_bad_value_changes_nothing(void **s)
 {
 	struct cf_object *o = aes_obj(true, false);
 	CK_ULONG wide = 1;
-	CK_ATTRIBUTE t[2] = { { CKA_LABEL, "new", 3 },
-			      { CKA_ENCRYPT, &wide, sizeof(wide) } };
+	CK_ATTRIBUTE t[2] = {{CKA_LABEL, "new", 3},
+			     {CKA_ENCRYPT, &wide, sizeof(wide)}};
 
 	(void)s;
 	assert_int_equal(cf_rules_apply_change(o, t, 2),
@@ -1343,8 +1380,7 @@ static void test_rules__copy_object_applies_template(void **state)
 {
 	struct cf_object *o = aes_obj(true, false), *c = NULL;
 	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE t[2] = { { CKA_TOKEN, &yes, 1 },
-			      { CKA_LABEL, "copy", 4 } };
+	CK_ATTRIBUTE t[2] = {{CKA_TOKEN, &yes, 1}, {CKA_LABEL, "copy", 4}};
 	const struct cf_attr *uo, *uc;
 
 	(void)state;
@@ -1370,7 +1406,7 @@ static void test_rules__copy_object_refuses_forbidden_change(void **state)
 {
 	struct cf_object *o = aes_obj(true, false), *c = NULL;
 	CK_BBOOL no = CK_FALSE;
-	CK_ATTRIBUTE t = { CKA_SENSITIVE, &no, 1 };
+	CK_ATTRIBUTE t = {CKA_SENSITIVE, &no, 1};
 
 	(void)state;
 	assert_int_equal(cf_rules_copy_object(o, &t, 1, false, &c),
@@ -1379,13 +1415,14 @@ static void test_rules__copy_object_refuses_forbidden_change(void **state)
 	cf_object_unref(o);
 }
 
-/* ---- sensitivity ------------------------------------------------------------ */
+/* ---- sensitivity ------------------------------------------------------------
+ */
 
 static void test_rules__private_components_hidden_when_sensitive(void **s)
 {
 	static const CK_ATTRIBUTE_TYPE hidden[] = {
-		CKA_PRIVATE_EXPONENT, CKA_PRIME_1,     CKA_PRIME_2,
-		CKA_EXPONENT_1,	      CKA_EXPONENT_2, CKA_COEFFICIENT,
+	    CKA_PRIVATE_EXPONENT, CKA_PRIME_1,	  CKA_PRIME_2,
+	    CKA_EXPONENT_1,	  CKA_EXPONENT_2, CKA_COEFFICIENT,
 	};
 	struct tb t;
 	struct cf_object *o;
@@ -1473,8 +1510,8 @@ static void test_rules__public_values_never_hidden(void **state)
 static void test_rules__key_material_is_secret_regardless_of_flags(void **s)
 {
 	(void)s;
-	assert_true(cf_rules_attr_is_secret(CKO_PRIVATE_KEY,
-					    CKA_PRIVATE_EXPONENT));
+	assert_true(
+	    cf_rules_attr_is_secret(CKO_PRIVATE_KEY, CKA_PRIVATE_EXPONENT));
 	assert_true(cf_rules_attr_is_secret(CKO_PRIVATE_KEY, CKA_COEFFICIENT));
 	assert_true(cf_rules_attr_is_secret(CKO_PRIVATE_KEY, CKA_VALUE));
 	assert_true(cf_rules_attr_is_secret(CKO_SECRET_KEY, CKA_VALUE));
@@ -1503,124 +1540,108 @@ static void test_rules__created_key_material_lives_in_secret_memory(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rules__create_without_class_is_incomplete),
-		cmocka_unit_test(test_rules__create_of_unstored_class_is_invalid),
-		cmocka_unit_test(
-			test_rules__create_key_without_key_type_is_incomplete),
-		cmocka_unit_test(
-			test_rules__create_unsupported_key_type_is_invalid),
-		cmocka_unit_test(
-			test_rules__create_cert_without_type_is_incomplete),
-		cmocka_unit_test(test_rules__create_non_x509_cert_is_invalid),
-		cmocka_unit_test(
-			test_rules__create_x509_without_subject_is_incomplete),
-		cmocka_unit_test(
-			test_rules__create_x509_without_value_is_incomplete),
-		cmocka_unit_test(test_rules__create_x509_complete_succeeds),
-		cmocka_unit_test(
-			test_rules__create_rsa_private_requires_components),
-		cmocka_unit_test(
-			test_rules__create_rsa_public_requires_components),
-		cmocka_unit_test(
-			test_rules__create_required_value_may_not_be_empty),
-		cmocka_unit_test(
-			test_rules__create_ec_keys_require_params_and_point),
-		cmocka_unit_test(
-			test_rules__create_ec_private_requires_params_and_value),
-		cmocka_unit_test(test_rules__create_secret_key_requires_value),
-		cmocka_unit_test(
-			test_rules__create_secret_key_forbids_value_len),
-		cmocka_unit_test(
-			test_rules__create_rejects_token_kept_attributes),
-		cmocka_unit_test(test_rules__create_aes_key_length_is_checked),
-		cmocka_unit_test(
-			test_rules__create_fixed_length_keys_are_checked),
-		cmocka_unit_test(test_rules__create_hmac_keys_take_any_length),
-		cmocka_unit_test(
-			test_rules__create_foreign_attribute_is_inconsistent),
-		cmocka_unit_test(test_rules__create_repeated_type_must_agree),
-		cmocka_unit_test(test_rules__create_trusted_needs_so),
-		cmocka_unit_test(test_rules__create_bad_bool_length_is_invalid),
-		cmocka_unit_test(
-			test_rules__create_unknown_type_is_type_invalid),
-		cmocka_unit_test(
-			test_rules__create_null_template_is_bad_arguments),
-		cmocka_unit_test(
-			test_rules__mechanism_class_must_match_template),
-		cmocka_unit_test(test_rules__data_object_defaults),
-		cmocka_unit_test(test_rules__private_default_depends_on_class),
-		cmocka_unit_test(
-			test_rules__template_values_override_defaults),
-		cmocka_unit_test(
-			test_rules__keys_default_sensitive_and_unextractable),
-		cmocka_unit_test(test_rules__usage_flags_default_as_softhsm),
-		cmocka_unit_test(
-			test_rules__every_attribute_of_the_class_is_present),
-		cmocka_unit_test(test_rules__certificate_defaults),
-		cmocka_unit_test(
-			test_rules__create_sets_token_kept_attributes),
-		cmocka_unit_test(test_rules__generate_sets_local_and_history),
-		cmocka_unit_test(test_rules__generate_requires_value_len),
-		cmocka_unit_test(test_rules__generate_forbids_value),
-		cmocka_unit_test(
-			test_rules__generate_rsa_public_requires_modulus_bits),
-		cmocka_unit_test(test_rules__unwrap_and_derive_are_not_local),
-		cmocka_unit_test(test_rules__unwrap_forbids_value),
-		cmocka_unit_test(test_rules__unwrap_requires_key_type),
-		cmocka_unit_test(test_rules__unique_id_is_fresh_hex),
-		cmocka_unit_test(
-			test_rules__aes_check_value_is_ecb_of_zero_block),
-		cmocka_unit_test(test_rules__generic_check_value_is_sha1),
-		cmocka_unit_test(test_rules__certificate_check_value_is_sha1),
-		cmocka_unit_test(test_rules__matching_check_value_is_accepted),
-		cmocka_unit_test(test_rules__wrong_check_value_is_invalid),
-		cmocka_unit_test(test_rules__empty_check_value_is_kept),
-		cmocka_unit_test(
-			test_rules__value_len_and_modulus_bits_are_computed),
-		cmocka_unit_test(test_rules__update_derived_after_generate),
-		cmocka_unit_test(
-			test_rules__change_of_unmodifiable_object_is_prohibited),
-		cmocka_unit_test(
-			test_rules__change_of_fixed_attributes_is_read_only),
-		cmocka_unit_test(test_rules__modifiable_attributes_may_change),
-		cmocka_unit_test(test_rules__sensitive_cannot_be_cleared),
-		cmocka_unit_test(test_rules__extractable_cannot_be_set),
-		cmocka_unit_test(
-			test_rules__wrap_with_trusted_cannot_be_cleared),
-		cmocka_unit_test(test_rules__trusted_set_only_by_so),
-		cmocka_unit_test(
-			test_rules__token_and_private_change_only_on_copy),
-		cmocka_unit_test(test_rules__copy_of_uncopyable_is_prohibited),
-		cmocka_unit_test(test_rules__copyable_only_goes_to_false),
-		cmocka_unit_test(test_rules__setting_the_current_value_is_fine),
-		cmocka_unit_test(
-			test_rules__change_of_unknown_type_is_type_invalid),
-		cmocka_unit_test(
-			test_rules__change_of_bad_shape_is_value_invalid),
-		cmocka_unit_test(
-			test_rules__change_with_conflicting_repeats_fails),
-		cmocka_unit_test(test_rules__copy_may_not_make_modifiable),
-		cmocka_unit_test(test_rules__check_change_changes_nothing),
-		cmocka_unit_test(test_rules__apply_change_sets_values),
-		cmocka_unit_test(
-			test_rules__apply_change_keeps_check_value_true),
-		cmocka_unit_test(
-			test_rules__apply_change_with_bad_value_changes_nothing),
-		cmocka_unit_test(test_rules__copy_object_applies_template),
-		cmocka_unit_test(
-			test_rules__copy_object_refuses_forbidden_change),
-		cmocka_unit_test(
-			test_rules__private_components_hidden_when_sensitive),
-		cmocka_unit_test(
-			test_rules__private_components_hidden_when_unextractable),
-		cmocka_unit_test(
-			test_rules__components_shown_when_not_sensitive),
-		cmocka_unit_test(test_rules__key_values_hidden_when_sensitive),
-		cmocka_unit_test(test_rules__public_values_never_hidden),
-		cmocka_unit_test(
-			test_rules__key_material_is_secret_regardless_of_flags),
-		cmocka_unit_test(
-			test_rules__created_key_material_lives_in_secret_memory),
+	    cmocka_unit_test(test_rules__create_without_class_is_incomplete),
+	    cmocka_unit_test(test_rules__create_of_unstored_class_is_invalid),
+	    cmocka_unit_test(
+		test_rules__create_key_without_key_type_is_incomplete),
+	    cmocka_unit_test(
+		test_rules__create_unsupported_key_type_is_invalid),
+	    cmocka_unit_test(
+		test_rules__create_cert_without_type_is_incomplete),
+	    cmocka_unit_test(test_rules__create_non_x509_cert_is_invalid),
+	    cmocka_unit_test(
+		test_rules__create_x509_without_subject_is_incomplete),
+	    cmocka_unit_test(
+		test_rules__create_x509_without_value_is_incomplete),
+	    cmocka_unit_test(test_rules__create_x509_complete_succeeds),
+	    cmocka_unit_test(
+		test_rules__create_rsa_private_requires_components),
+	    cmocka_unit_test(test_rules__create_rsa_public_requires_components),
+	    cmocka_unit_test(
+		test_rules__create_required_value_may_not_be_empty),
+	    cmocka_unit_test(
+		test_rules__create_ec_keys_require_params_and_point),
+	    cmocka_unit_test(
+		test_rules__create_ec_private_requires_params_and_value),
+	    cmocka_unit_test(test_rules__create_secret_key_requires_value),
+	    cmocka_unit_test(test_rules__create_secret_key_forbids_value_len),
+	    cmocka_unit_test(test_rules__create_rejects_token_kept_attributes),
+	    cmocka_unit_test(test_rules__create_aes_key_length_is_checked),
+	    cmocka_unit_test(test_rules__create_fixed_length_keys_are_checked),
+	    cmocka_unit_test(test_rules__create_hmac_keys_take_any_length),
+	    cmocka_unit_test(
+		test_rules__create_foreign_attribute_is_inconsistent),
+	    cmocka_unit_test(test_rules__create_repeated_type_must_agree),
+	    cmocka_unit_test(test_rules__create_trusted_needs_so),
+	    cmocka_unit_test(test_rules__create_bad_bool_length_is_invalid),
+	    cmocka_unit_test(test_rules__create_unknown_type_is_type_invalid),
+	    cmocka_unit_test(test_rules__create_null_template_is_bad_arguments),
+	    cmocka_unit_test(test_rules__mechanism_class_must_match_template),
+	    cmocka_unit_test(test_rules__data_object_defaults),
+	    cmocka_unit_test(test_rules__private_default_depends_on_class),
+	    cmocka_unit_test(test_rules__template_values_override_defaults),
+	    cmocka_unit_test(
+		test_rules__keys_default_sensitive_and_unextractable),
+	    cmocka_unit_test(test_rules__usage_flags_default_as_softhsm),
+	    cmocka_unit_test(
+		test_rules__every_attribute_of_the_class_is_present),
+	    cmocka_unit_test(test_rules__certificate_defaults),
+	    cmocka_unit_test(test_rules__create_sets_token_kept_attributes),
+	    cmocka_unit_test(test_rules__generate_sets_local_and_history),
+	    cmocka_unit_test(test_rules__generate_requires_value_len),
+	    cmocka_unit_test(test_rules__generate_forbids_value),
+	    cmocka_unit_test(
+		test_rules__generate_rsa_public_requires_modulus_bits),
+	    cmocka_unit_test(test_rules__unwrap_and_derive_are_not_local),
+	    cmocka_unit_test(test_rules__unwrap_forbids_value),
+	    cmocka_unit_test(test_rules__unwrap_requires_key_type),
+	    cmocka_unit_test(test_rules__derive_takes_value_len_not_value),
+	    cmocka_unit_test(test_rules__unique_id_is_fresh_hex),
+	    cmocka_unit_test(test_rules__aes_check_value_is_ecb_of_zero_block),
+	    cmocka_unit_test(test_rules__generic_check_value_is_sha1),
+	    cmocka_unit_test(test_rules__certificate_check_value_is_sha1),
+	    cmocka_unit_test(test_rules__matching_check_value_is_accepted),
+	    cmocka_unit_test(test_rules__wrong_check_value_is_invalid),
+	    cmocka_unit_test(test_rules__empty_check_value_is_kept),
+	    cmocka_unit_test(
+		test_rules__value_len_and_modulus_bits_are_computed),
+	    cmocka_unit_test(test_rules__update_derived_after_generate),
+	    cmocka_unit_test(
+		test_rules__change_of_unmodifiable_object_is_prohibited),
+	    cmocka_unit_test(
+		test_rules__change_of_fixed_attributes_is_read_only),
+	    cmocka_unit_test(test_rules__modifiable_attributes_may_change),
+	    cmocka_unit_test(test_rules__sensitive_cannot_be_cleared),
+	    cmocka_unit_test(test_rules__extractable_cannot_be_set),
+	    cmocka_unit_test(test_rules__wrap_with_trusted_cannot_be_cleared),
+	    cmocka_unit_test(test_rules__trusted_set_only_by_so),
+	    cmocka_unit_test(test_rules__token_and_private_change_only_on_copy),
+	    cmocka_unit_test(test_rules__copy_of_uncopyable_is_prohibited),
+	    cmocka_unit_test(test_rules__copyable_only_goes_to_false),
+	    cmocka_unit_test(test_rules__setting_the_current_value_is_fine),
+	    cmocka_unit_test(
+		test_rules__change_of_unknown_type_is_type_invalid),
+	    cmocka_unit_test(test_rules__change_of_bad_shape_is_value_invalid),
+	    cmocka_unit_test(test_rules__change_with_conflicting_repeats_fails),
+	    cmocka_unit_test(test_rules__copy_may_not_make_modifiable),
+	    cmocka_unit_test(test_rules__check_change_changes_nothing),
+	    cmocka_unit_test(test_rules__apply_change_sets_values),
+	    cmocka_unit_test(test_rules__apply_change_keeps_check_value_true),
+	    cmocka_unit_test(
+		test_rules__apply_change_with_bad_value_changes_nothing),
+	    cmocka_unit_test(test_rules__copy_object_applies_template),
+	    cmocka_unit_test(test_rules__copy_object_refuses_forbidden_change),
+	    cmocka_unit_test(
+		test_rules__private_components_hidden_when_sensitive),
+	    cmocka_unit_test(
+		test_rules__private_components_hidden_when_unextractable),
+	    cmocka_unit_test(test_rules__components_shown_when_not_sensitive),
+	    cmocka_unit_test(test_rules__key_values_hidden_when_sensitive),
+	    cmocka_unit_test(test_rules__public_values_never_hidden),
+	    cmocka_unit_test(
+		test_rules__key_material_is_secret_regardless_of_flags),
+	    cmocka_unit_test(
+		test_rules__created_key_material_lives_in_secret_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

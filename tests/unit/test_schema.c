@@ -144,12 +144,14 @@ static void test_schema__every_attr_and_mech_name_parses(void **state)
 	(void)state;
 	for (size_t i = 0; i < cf_p11_cka_by_name_len; i++) {
 		CK_ATTRIBUTE_TYPE t;
-		assert_true(cf_p11_attr_by_name(cf_p11_cka_by_name[i].name, &t));
+		assert_true(
+		    cf_p11_attr_by_name(cf_p11_cka_by_name[i].name, &t));
 		assert_int_equal(t, cf_p11_cka_by_name[i].value);
 	}
 	for (size_t i = 0; i < cf_p11_ckm_by_name_len; i++) {
 		CK_MECHANISM_TYPE m;
-		assert_true(cf_p11_mech_by_name(cf_p11_ckm_by_name[i].name, &m));
+		assert_true(
+		    cf_p11_mech_by_name(cf_p11_ckm_by_name[i].name, &m));
 		assert_int_equal(m, cf_p11_ckm_by_name[i].value);
 	}
 }
@@ -202,9 +204,9 @@ static void test_schema__rv_str_formats_unknown_as_hex(void **state)
 	(void)state;
 	assert_string_equal(cf_p11_rv_str(0x7777UL, buf, sizeof(buf)),
 			    "0x7777");
-	assert_string_equal(cf_p11_rv_str(CKR_VENDOR_DEFINED + 5, buf,
-					  sizeof(buf)),
-			    "0x80000005");
+	assert_string_equal(
+	    cf_p11_rv_str(CKR_VENDOR_DEFINED + 5, buf, sizeof(buf)),
+	    "0x80000005");
 }
 
 static void test_schema__rv_str_truncates_to_the_buffer(void **state)
@@ -226,8 +228,7 @@ static void test_schema__kinds_of_sample_attributes(void **state)
 	assert_int_equal(cf_p11_attr_kind(CKA_SENSITIVE), CF_ATTR_BOOL);
 	assert_int_equal(cf_p11_attr_kind(CKA_LABEL), CF_ATTR_STRING);
 	assert_int_equal(cf_p11_attr_kind(CKA_MODULUS), CF_ATTR_BIGINT);
-	assert_int_equal(cf_p11_attr_kind(CKA_PUBLIC_EXPONENT),
-			 CF_ATTR_BIGINT);
+	assert_int_equal(cf_p11_attr_kind(CKA_PUBLIC_EXPONENT), CF_ATTR_BIGINT);
 	assert_int_equal(cf_p11_attr_kind(CKA_START_DATE), CF_ATTR_DATE);
 	assert_int_equal(cf_p11_attr_kind(CKA_END_DATE), CF_ATTR_DATE);
 	assert_int_equal(cf_p11_attr_kind(CKA_WRAP_TEMPLATE), CF_ATTR_ATTRS);
@@ -262,24 +263,23 @@ static void test_schema__unknown_and_vendor_attrs_have_no_kind(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema__every_rv_has_a_name),
-		cmocka_unit_test(test_schema__every_attr_has_a_name),
-		cmocka_unit_test(test_schema__every_mech_has_a_name),
-		cmocka_unit_test(
-			test_schema__every_class_key_cert_user_has_a_name),
-		cmocka_unit_test(test_schema__known_values_have_their_names),
-		cmocka_unit_test(test_schema__aliases_give_the_v3_name),
-		cmocka_unit_test(test_schema__alias_names_parse),
-		cmocka_unit_test(test_schema__every_attr_and_mech_name_parses),
-		cmocka_unit_test(test_schema__name_lookup_by_name_is_exact),
-		cmocka_unit_test(test_schema__unknown_values_have_no_name),
-		cmocka_unit_test(test_schema__rv_str_gives_name),
-		cmocka_unit_test(test_schema__rv_str_formats_unknown_as_hex),
-		cmocka_unit_test(test_schema__rv_str_truncates_to_the_buffer),
-		cmocka_unit_test(test_schema__kinds_of_sample_attributes),
-		cmocka_unit_test(test_schema__every_named_attr_has_a_kind),
-		cmocka_unit_test(
-			test_schema__unknown_and_vendor_attrs_have_no_kind),
+	    cmocka_unit_test(test_schema__every_rv_has_a_name),
+	    cmocka_unit_test(test_schema__every_attr_has_a_name),
+	    cmocka_unit_test(test_schema__every_mech_has_a_name),
+	    cmocka_unit_test(test_schema__every_class_key_cert_user_has_a_name),
+	    cmocka_unit_test(test_schema__known_values_have_their_names),
+	    cmocka_unit_test(test_schema__aliases_give_the_v3_name),
+	    cmocka_unit_test(test_schema__alias_names_parse),
+	    cmocka_unit_test(test_schema__every_attr_and_mech_name_parses),
+	    cmocka_unit_test(test_schema__name_lookup_by_name_is_exact),
+	    cmocka_unit_test(test_schema__unknown_values_have_no_name),
+	    cmocka_unit_test(test_schema__rv_str_gives_name),
+	    cmocka_unit_test(test_schema__rv_str_formats_unknown_as_hex),
+	    cmocka_unit_test(test_schema__rv_str_truncates_to_the_buffer),
+	    cmocka_unit_test(test_schema__kinds_of_sample_attributes),
+	    cmocka_unit_test(test_schema__every_named_attr_has_a_kind),
+	    cmocka_unit_test(
+		test_schema__unknown_and_vendor_attrs_have_no_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
