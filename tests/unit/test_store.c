@@ -282,9 +282,9 @@ static void test_store__empty_file_fails_eio(void **state)
 	assert_null(f->s);
 }
 
-static void test_store__foreign_sqlite_file_fails_eio(void **state)
+/* Makes f->path a plain SQLite database of someone else's. */
+static void make_foreign_db(struct fx *f)
 {
-	struct fx *f = *state;
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -292,8 +292,32 @@ static void test_store__foreign_sqlite_file_fails_eio(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_store__foreign_sqlite_file_fails_eio(void **state)
+{
+	struct fx *f = *state;
+
+	make_foreign_db(f);
 	assert_int_equal(cf_store_open(f->path, false, &f->s), -EIO);
 	assert_null(f->s);
+}
+
+static void test_store__foreign_sqlite_file_left_unchanged(void **state)
+{
+	struct fx *f = *state;
+	uint8_t before[4096];
+	uint8_t after[4096];
+	int fd;
+
+	make_foreign_db(f);
+	fd = open(f->path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, before, sizeof(before), 0), 4096);
+	assert_int_equal(cf_store_open(f->path, false, &f->s), -EIO);
+	assert_int_equal(pread(fd, after, sizeof(after), 0), 4096);
+	close(fd);
+	assert_memory_equal(before, after, sizeof(before));
 }
 
 static void test_store__newer_schema_version_fails_eio(void **state)
@@ -1497,6 +1521,7 @@ int main(void)
 	    T(test_store__garbage_file_fails_eio),
 	    T(test_store__empty_file_fails_eio),
 	    T(test_store__foreign_sqlite_file_fails_eio),
+	    T(test_store__foreign_sqlite_file_left_unchanged),
 	    T(test_store__newer_schema_version_fails_eio),
 	    T(test_store__newer_schema_logs_path_and_version),
 	    T(test_store__meta_put_then_get_round_trips),

@@ -23,6 +23,10 @@
 
 #include "common/log.h"
 
+#ifndef SQLITE_OPEN_EXRESCODE /* before SQLite 3.37 */
+#define SQLITE_OPEN_EXRESCODE 0
+#endif
+
 /* Both are spliced into SQL text, hence plain decimal literals. */
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APP_ID 1668245106 /* 0x636f6672, "cofr" in the file header */
@@ -93,7 +97,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE id = ?1",
 	[ST_OBJ_LIST] = "SELECT id FROM objects ORDER BY id",
 	[ST_KEYS_DELETE] = "DELETE FROM keys WHERE obj = ?1",
-	[ST_KEY_INSERT] = "INSERT OR IGNORE INTO keys (key, obj) VALUES (?1, ?2)",
+	[ST_KEY_INSERT] =
+		"INSERT OR IGNORE INTO keys (key, obj) VALUES (?1, ?2)",
 	[ST_KEY_FIND] = "SELECT obj FROM keys WHERE key = ?1 ORDER BY obj",
 	[ST_WIPE_KEYS] = "DELETE FROM keys",
 	[ST_WIPE_OBJECTS] = "DELETE FROM objects",
@@ -262,23 +267,24 @@ out_reset:
 	return r;
 }
 
-/* Starts one write: a transaction of its own, or a savepoint inside the
- * caller's. */
-static int write_begin(struct cf_store *s)
-{
-	if (s->in_txn) {
-		if (s->txn_lost)
-			return -EIO;
-		return stmt_run(s, ST_SAVEPOINT, "savepoint");
-	}
-	return stmt_run(s, ST_BEGIN, "begin");
-}
-
 /* Notices a transaction SQLite rolled back by itself after an error. */
 static void txn_check_lost(struct cf_store *s)
 {
 	if (s->in_txn && sqlite3_get_autocommit(s->db))
 		s->txn_lost = true;
+}
+
+/* Starts one write: a transaction of its own, or a savepoint inside the
+ * caller's. */
+static int write_begin(struct cf_store *s)
+{
+	if (s->in_txn) {
+		txn_check_lost(s);
+		if (s->txn_lost)
+			return -EIO;
+		return stmt_run(s, ST_SAVEPOINT, "savepoint");
+	}
+	return stmt_run(s, ST_BEGIN, "begin");
 }
 
 /* Ends one write begun by write_begin: keeps it when r is 0, undoes all of
@@ -588,12 +594,17 @@ int cf_store_open(const char *path, bool create, struct cf_store **out)
 		r = store_err(s, rc, "open");
 		goto out_close;
 	}
+	sqlite3_extended_result_codes(s->db, 1);
 	if (sqlite3_db_readonly(s->db, "main") != 0) {
 		cf_error("store %s: file is read-only", path);
 		r = -EACCES;
 		goto out_close;
 	}
 	r = store_harden(s);
+	/* a file that is not ours is refused before anything is written to
+	 * it (switching to WAL rewrites the header) */
+	if (r == 0 && !create)
+		r = store_schema_check(s);
 	if (r == 0)
 		r = store_journal_wal(s);
 	if (r == 0)
@@ -602,8 +613,6 @@ int cf_store_open(const char *path, bool create, struct cf_store **out)
 		r = store_schema_create(s);
 	if (r == 0 && create)
 		r = store_dir_sync(path);
-	if (r == 0)
-		r = store_schema_check(s);
 	if (r == 0)
 		r = store_prepare_all(s);
 	/* changes made before this point are seen by whatever the caller
