@@ -57,108 +57,111 @@ static struct {
 
 /* ---- return code names ------------------------------------------------ */
 
-#define RV(x) {x, #x}
+#define RV(x)                                                                  \
+	{                                                                      \
+		x, #x                                                          \
+	}
 static const struct {
 	CK_RV rv;
 	const char *name;
 } rv_names[] = {
-	RV(CKR_OK),
-	RV(CKR_CANCEL),
-	RV(CKR_HOST_MEMORY),
-	RV(CKR_SLOT_ID_INVALID),
-	RV(CKR_GENERAL_ERROR),
-	RV(CKR_FUNCTION_FAILED),
-	RV(CKR_ARGUMENTS_BAD),
-	RV(CKR_NO_EVENT),
-	RV(CKR_NEED_TO_CREATE_THREADS),
-	RV(CKR_CANT_LOCK),
-	RV(CKR_ATTRIBUTE_READ_ONLY),
-	RV(CKR_ATTRIBUTE_SENSITIVE),
-	RV(CKR_ATTRIBUTE_TYPE_INVALID),
-	RV(CKR_ATTRIBUTE_VALUE_INVALID),
-	RV(CKR_ACTION_PROHIBITED),
-	RV(CKR_DATA_INVALID),
-	RV(CKR_DATA_LEN_RANGE),
-	RV(CKR_DEVICE_ERROR),
-	RV(CKR_DEVICE_MEMORY),
-	RV(CKR_DEVICE_REMOVED),
-	RV(CKR_ENCRYPTED_DATA_INVALID),
-	RV(CKR_ENCRYPTED_DATA_LEN_RANGE),
-	RV(CKR_FUNCTION_CANCELED),
-	RV(CKR_FUNCTION_NOT_PARALLEL),
-	RV(CKR_FUNCTION_NOT_SUPPORTED),
-	RV(CKR_KEY_HANDLE_INVALID),
-	RV(CKR_KEY_SIZE_RANGE),
-	RV(CKR_KEY_TYPE_INCONSISTENT),
-	RV(CKR_KEY_NOT_NEEDED),
-	RV(CKR_KEY_CHANGED),
-	RV(CKR_KEY_NEEDED),
-	RV(CKR_KEY_INDIGESTIBLE),
-	RV(CKR_KEY_FUNCTION_NOT_PERMITTED),
-	RV(CKR_KEY_NOT_WRAPPABLE),
-	RV(CKR_KEY_UNEXTRACTABLE),
-	RV(CKR_MECHANISM_INVALID),
-	RV(CKR_MECHANISM_PARAM_INVALID),
-	RV(CKR_OBJECT_HANDLE_INVALID),
-	RV(CKR_OPERATION_ACTIVE),
-	RV(CKR_OPERATION_NOT_INITIALIZED),
-	RV(CKR_PIN_INCORRECT),
-	RV(CKR_PIN_INVALID),
-	RV(CKR_PIN_LEN_RANGE),
-	RV(CKR_PIN_EXPIRED),
-	RV(CKR_PIN_LOCKED),
-	RV(CKR_SESSION_CLOSED),
-	RV(CKR_SESSION_COUNT),
-	RV(CKR_SESSION_HANDLE_INVALID),
-	RV(CKR_SESSION_PARALLEL_NOT_SUPPORTED),
-	RV(CKR_SESSION_READ_ONLY),
-	RV(CKR_SESSION_EXISTS),
-	RV(CKR_SESSION_READ_ONLY_EXISTS),
-	RV(CKR_SESSION_READ_WRITE_SO_EXISTS),
-	RV(CKR_SIGNATURE_INVALID),
-	RV(CKR_SIGNATURE_LEN_RANGE),
-	RV(CKR_TEMPLATE_INCOMPLETE),
-	RV(CKR_TEMPLATE_INCONSISTENT),
-	RV(CKR_TOKEN_NOT_PRESENT),
-	RV(CKR_TOKEN_NOT_RECOGNIZED),
-	RV(CKR_TOKEN_WRITE_PROTECTED),
-	RV(CKR_UNWRAPPING_KEY_HANDLE_INVALID),
-	RV(CKR_UNWRAPPING_KEY_SIZE_RANGE),
-	RV(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT),
-	RV(CKR_USER_ALREADY_LOGGED_IN),
-	RV(CKR_USER_NOT_LOGGED_IN),
-	RV(CKR_USER_PIN_NOT_INITIALIZED),
-	RV(CKR_USER_TYPE_INVALID),
-	RV(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
-	RV(CKR_USER_TOO_MANY_TYPES),
-	RV(CKR_WRAPPED_KEY_INVALID),
-	RV(CKR_WRAPPED_KEY_LEN_RANGE),
-	RV(CKR_WRAPPING_KEY_HANDLE_INVALID),
-	RV(CKR_WRAPPING_KEY_SIZE_RANGE),
-	RV(CKR_WRAPPING_KEY_TYPE_INCONSISTENT),
-	RV(CKR_RANDOM_SEED_NOT_SUPPORTED),
-	RV(CKR_RANDOM_NO_RNG),
-	RV(CKR_DOMAIN_PARAMS_INVALID),
-	RV(CKR_CURVE_NOT_SUPPORTED),
-	RV(CKR_BUFFER_TOO_SMALL),
-	RV(CKR_SAVED_STATE_INVALID),
-	RV(CKR_INFORMATION_SENSITIVE),
-	RV(CKR_STATE_UNSAVEABLE),
-	RV(CKR_CRYPTOKI_NOT_INITIALIZED),
-	RV(CKR_CRYPTOKI_ALREADY_INITIALIZED),
-	RV(CKR_MUTEX_BAD),
-	RV(CKR_MUTEX_NOT_LOCKED),
-	RV(CKR_NEW_PIN_MODE),
-	RV(CKR_NEXT_OTP),
-	RV(CKR_EXCEEDED_MAX_ITERATIONS),
-	RV(CKR_FIPS_SELF_TEST_FAILED),
-	RV(CKR_LIBRARY_LOAD_FAILED),
-	RV(CKR_PIN_TOO_WEAK),
-	RV(CKR_PUBLIC_KEY_INVALID),
-	RV(CKR_FUNCTION_REJECTED),
-	RV(CKR_TOKEN_RESOURCE_EXCEEDED),
-	RV(CKR_OPERATION_CANCEL_FAILED),
-	RV(CKR_VENDOR_DEFINED),
+    RV(CKR_OK),
+    RV(CKR_CANCEL),
+    RV(CKR_HOST_MEMORY),
+    RV(CKR_SLOT_ID_INVALID),
+    RV(CKR_GENERAL_ERROR),
+    RV(CKR_FUNCTION_FAILED),
+    RV(CKR_ARGUMENTS_BAD),
+    RV(CKR_NO_EVENT),
+    RV(CKR_NEED_TO_CREATE_THREADS),
+    RV(CKR_CANT_LOCK),
+    RV(CKR_ATTRIBUTE_READ_ONLY),
+    RV(CKR_ATTRIBUTE_SENSITIVE),
+    RV(CKR_ATTRIBUTE_TYPE_INVALID),
+    RV(CKR_ATTRIBUTE_VALUE_INVALID),
+    RV(CKR_ACTION_PROHIBITED),
+    RV(CKR_DATA_INVALID),
+    RV(CKR_DATA_LEN_RANGE),
+    RV(CKR_DEVICE_ERROR),
+    RV(CKR_DEVICE_MEMORY),
+    RV(CKR_DEVICE_REMOVED),
+    RV(CKR_ENCRYPTED_DATA_INVALID),
+    RV(CKR_ENCRYPTED_DATA_LEN_RANGE),
+    RV(CKR_FUNCTION_CANCELED),
+    RV(CKR_FUNCTION_NOT_PARALLEL),
+    RV(CKR_FUNCTION_NOT_SUPPORTED),
+    RV(CKR_KEY_HANDLE_INVALID),
+    RV(CKR_KEY_SIZE_RANGE),
+    RV(CKR_KEY_TYPE_INCONSISTENT),
+    RV(CKR_KEY_NOT_NEEDED),
+    RV(CKR_KEY_CHANGED),
+    RV(CKR_KEY_NEEDED),
+    RV(CKR_KEY_INDIGESTIBLE),
+    RV(CKR_KEY_FUNCTION_NOT_PERMITTED),
+    RV(CKR_KEY_NOT_WRAPPABLE),
+    RV(CKR_KEY_UNEXTRACTABLE),
+    RV(CKR_MECHANISM_INVALID),
+    RV(CKR_MECHANISM_PARAM_INVALID),
+    RV(CKR_OBJECT_HANDLE_INVALID),
+    RV(CKR_OPERATION_ACTIVE),
+    RV(CKR_OPERATION_NOT_INITIALIZED),
+    RV(CKR_PIN_INCORRECT),
+    RV(CKR_PIN_INVALID),
+    RV(CKR_PIN_LEN_RANGE),
+    RV(CKR_PIN_EXPIRED),
+    RV(CKR_PIN_LOCKED),
+    RV(CKR_SESSION_CLOSED),
+    RV(CKR_SESSION_COUNT),
+    RV(CKR_SESSION_HANDLE_INVALID),
+    RV(CKR_SESSION_PARALLEL_NOT_SUPPORTED),
+    RV(CKR_SESSION_READ_ONLY),
+    RV(CKR_SESSION_EXISTS),
+    RV(CKR_SESSION_READ_ONLY_EXISTS),
+    RV(CKR_SESSION_READ_WRITE_SO_EXISTS),
+    RV(CKR_SIGNATURE_INVALID),
+    RV(CKR_SIGNATURE_LEN_RANGE),
+    RV(CKR_TEMPLATE_INCOMPLETE),
+    RV(CKR_TEMPLATE_INCONSISTENT),
+    RV(CKR_TOKEN_NOT_PRESENT),
+    RV(CKR_TOKEN_NOT_RECOGNIZED),
+    RV(CKR_TOKEN_WRITE_PROTECTED),
+    RV(CKR_UNWRAPPING_KEY_HANDLE_INVALID),
+    RV(CKR_UNWRAPPING_KEY_SIZE_RANGE),
+    RV(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT),
+    RV(CKR_USER_ALREADY_LOGGED_IN),
+    RV(CKR_USER_NOT_LOGGED_IN),
+    RV(CKR_USER_PIN_NOT_INITIALIZED),
+    RV(CKR_USER_TYPE_INVALID),
+    RV(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
+    RV(CKR_USER_TOO_MANY_TYPES),
+    RV(CKR_WRAPPED_KEY_INVALID),
+    RV(CKR_WRAPPED_KEY_LEN_RANGE),
+    RV(CKR_WRAPPING_KEY_HANDLE_INVALID),
+    RV(CKR_WRAPPING_KEY_SIZE_RANGE),
+    RV(CKR_WRAPPING_KEY_TYPE_INCONSISTENT),
+    RV(CKR_RANDOM_SEED_NOT_SUPPORTED),
+    RV(CKR_RANDOM_NO_RNG),
+    RV(CKR_DOMAIN_PARAMS_INVALID),
+    RV(CKR_CURVE_NOT_SUPPORTED),
+    RV(CKR_BUFFER_TOO_SMALL),
+    RV(CKR_SAVED_STATE_INVALID),
+    RV(CKR_INFORMATION_SENSITIVE),
+    RV(CKR_STATE_UNSAVEABLE),
+    RV(CKR_CRYPTOKI_NOT_INITIALIZED),
+    RV(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+    RV(CKR_MUTEX_BAD),
+    RV(CKR_MUTEX_NOT_LOCKED),
+    RV(CKR_NEW_PIN_MODE),
+    RV(CKR_NEXT_OTP),
+    RV(CKR_EXCEEDED_MAX_ITERATIONS),
+    RV(CKR_FIPS_SELF_TEST_FAILED),
+    RV(CKR_LIBRARY_LOAD_FAILED),
+    RV(CKR_PIN_TOO_WEAK),
+    RV(CKR_PUBLIC_KEY_INVALID),
+    RV(CKR_FUNCTION_REJECTED),
+    RV(CKR_TOKEN_RESOURCE_EXCEEDED),
+    RV(CKR_OPERATION_CANCEL_FAILED),
+    RV(CKR_VENDOR_DEFINED),
 };
 #undef RV
 
@@ -188,8 +191,8 @@ void api_assert_rv2(CK_RV exp1, CK_RV exp2, CK_RV actual, const char *expr,
 {
 	if (actual == exp1 || actual == exp2)
 		return;
-	print_error("%s: expected %s or %s, got %s\n", expr,
-		    api_rv_name(exp1), api_rv_name(exp2), api_rv_name(actual));
+	print_error("%s: expected %s or %s, got %s\n", expr, api_rv_name(exp1),
+		    api_rv_name(exp2), api_rv_name(actual));
 	_fail(file, line);
 }
 
@@ -231,8 +234,7 @@ static int make_scratch(void)
 
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	n = snprintf(h.scratch, sizeof(h.scratch), "%s/coffer-api-XXXXXX",
-		     tmp);
+	n = snprintf(h.scratch, sizeof(h.scratch), "%s/coffer-api-XXXXXX", tmp);
 	if (n < 0 || (size_t)n >= sizeof(h.scratch))
 		return -1;
 	if (mkdtemp(h.scratch) == NULL)
@@ -427,8 +429,9 @@ int api_run(int argc, char **argv, const char *group,
 
 	h.module = argc > 1 ? argv[1] : getenv("COFFER_TEST_MODULE");
 	if (h.module == NULL || *h.module == '\0') {
-		fprintf(stderr, "usage: %s MODULE [TEST-FILTER]\n"
-				"  (or set COFFER_TEST_MODULE)\n",
+		fprintf(stderr,
+			"usage: %s MODULE [TEST-FILTER]\n"
+			"  (or set COFFER_TEST_MODULE)\n",
 			argv[0]);
 		return 2;
 	}
@@ -710,7 +713,8 @@ static const unsigned char p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
 					 0xce, 0x3d, 0x03, 0x01, 0x07};
 
 struct ec_material {
-	unsigned char point[2 + 65]; /* OCTET STRING of the uncompressed point */
+	unsigned char
+	    point[2 + 65]; /* OCTET STRING of the uncompressed point */
 	unsigned char priv[32];
 	bool made;
 };
@@ -727,16 +731,16 @@ static const struct ec_material *ec_material(void)
 		return &ec;
 	pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	assert_non_null(pk);
-	assert_int_equal(EVP_PKEY_get_octet_string_param(
-				 pk, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
-				 &pub_len),
-			 1);
+	assert_int_equal(
+	    EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pub,
+					    sizeof(pub), &pub_len),
+	    1);
 	assert_int_equal(pub_len, 65);
 	ec.point[0] = 0x04;
 	ec.point[1] = 65;
 	memcpy(ec.point + 2, pub, 65);
-	assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d),
-			 1);
+	assert_int_equal(
+	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
 	assert_int_equal(BN_bn2binpad(d, ec.priv, sizeof(ec.priv)), 32);
 	BN_clear_free(d);
 	EVP_PKEY_free(pk);
@@ -794,8 +798,8 @@ void api_cert_make(struct api_cert *c, const char *cn, long serial)
 	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
 
 	c->der = der_dup(x, enc_cert, &c->der_len);
-	c->subject = der_dup(X509_get_subject_name(x), enc_name,
-			     &c->subject_len);
+	c->subject =
+	    der_dup(X509_get_subject_name(x), enc_name, &c->subject_len);
 	c->issuer = der_dup(X509_get_issuer_name(x), enc_name, &c->issuer_len);
 	c->serial = der_dup(X509_get_serialNumber(x), enc_int, &c->serial_len);
 	X509_free(x);
@@ -823,12 +827,12 @@ CK_RV api_create_data(CK_SESSION_HANDLE s, CK_BBOOL token, CK_BBOOL priv,
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	static const char value[] = "some data";
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &priv),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_STR(CKA_APPLICATION, "coffer-api"),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value) - 1),
+	    ATTR(CKA_CLASS, &cls),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &priv),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_STR(CKA_APPLICATION, "coffer-api"),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value) - 1),
 	};
 
 	return p11->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), h_out);
@@ -842,16 +846,16 @@ CK_RV api_create_aes(CK_SESSION_HANDLE s, CK_BBOOL token, CK_BBOOL sensitive,
 	CK_KEY_TYPE kt = CKK_AES;
 	unsigned char value[32];
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls),
-		ATTR(CKA_KEY_TYPE, &kt),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &yes),
-		ATTR(CKA_SENSITIVE, &sensitive),
-		ATTR(CKA_EXTRACTABLE, &extractable),
-		ATTR(CKA_ENCRYPT, &yes),
-		ATTR(CKA_DECRYPT, &yes),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value)),
+	    ATTR(CKA_CLASS, &cls),
+	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &yes),
+	    ATTR(CKA_SENSITIVE, &sensitive),
+	    ATTR(CKA_EXTRACTABLE, &extractable),
+	    ATTR(CKA_ENCRYPT, &yes),
+	    ATTR(CKA_DECRYPT, &yes),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value)),
 	};
 	CK_RV rv;
 
@@ -869,33 +873,33 @@ CK_RV api_create_rsa_pair(CK_SESSION_HANDLE s, CK_BBOOL token,
 	CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY, priv_cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE kt = CKK_RSA;
 	CK_ATTRIBUTE pt[] = {
-		ATTR(CKA_CLASS, &pub_cls),
-		ATTR(CKA_KEY_TYPE, &kt),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &no),
-		ATTR(CKA_VERIFY, &yes),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_STR(CKA_ID, label),
-		ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
-		ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
+	    ATTR(CKA_CLASS, &pub_cls),
+	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &no),
+	    ATTR(CKA_VERIFY, &yes),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_STR(CKA_ID, label),
+	    ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
+	    ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
 	};
 	CK_ATTRIBUTE kt_[] = {
-		ATTR(CKA_CLASS, &priv_cls),
-		ATTR(CKA_KEY_TYPE, &kt),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &yes),
-		ATTR(CKA_SENSITIVE, &yes),
-		ATTR(CKA_SIGN, &yes),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_STR(CKA_ID, label),
-		ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
-		ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
-		ATTR_BUF(CKA_PRIVATE_EXPONENT, r->d, r->d_len),
-		ATTR_BUF(CKA_PRIME_1, r->p, r->p_len),
-		ATTR_BUF(CKA_PRIME_2, r->q, r->q_len),
-		ATTR_BUF(CKA_EXPONENT_1, r->dp, r->dp_len),
-		ATTR_BUF(CKA_EXPONENT_2, r->dq, r->dq_len),
-		ATTR_BUF(CKA_COEFFICIENT, r->qi, r->qi_len),
+	    ATTR(CKA_CLASS, &priv_cls),
+	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &yes),
+	    ATTR(CKA_SENSITIVE, &yes),
+	    ATTR(CKA_SIGN, &yes),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_STR(CKA_ID, label),
+	    ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
+	    ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
+	    ATTR_BUF(CKA_PRIVATE_EXPONENT, r->d, r->d_len),
+	    ATTR_BUF(CKA_PRIME_1, r->p, r->p_len),
+	    ATTR_BUF(CKA_PRIME_2, r->q, r->q_len),
+	    ATTR_BUF(CKA_EXPONENT_1, r->dp, r->dp_len),
+	    ATTR_BUF(CKA_EXPONENT_2, r->dq, r->dq_len),
+	    ATTR_BUF(CKA_COEFFICIENT, r->qi, r->qi_len),
 	};
 	CK_RV rv;
 
@@ -905,35 +909,34 @@ CK_RV api_create_rsa_pair(CK_SESSION_HANDLE s, CK_BBOOL token,
 	return p11->C_CreateObject(s, kt_, sizeof(kt_) / sizeof(kt_[0]), priv);
 }
 
-CK_RV api_create_ec_pair(CK_SESSION_HANDLE s, CK_BBOOL token,
-			 const char *label, CK_OBJECT_HANDLE *pub,
-			 CK_OBJECT_HANDLE *priv)
+CK_RV api_create_ec_pair(CK_SESSION_HANDLE s, CK_BBOOL token, const char *label,
+			 CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
 {
 	const struct ec_material *ec = ec_material();
 	CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY, priv_cls = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE kt = CKK_EC;
 	CK_ATTRIBUTE pt[] = {
-		ATTR(CKA_CLASS, &pub_cls),
-		ATTR(CKA_KEY_TYPE, &kt),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &no),
-		ATTR(CKA_VERIFY, &yes),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_STR(CKA_ID, label),
-		ATTR_BUF(CKA_EC_PARAMS, p256_oid, sizeof(p256_oid)),
-		ATTR_BUF(CKA_EC_POINT, ec->point, sizeof(ec->point)),
+	    ATTR(CKA_CLASS, &pub_cls),
+	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &no),
+	    ATTR(CKA_VERIFY, &yes),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_STR(CKA_ID, label),
+	    ATTR_BUF(CKA_EC_PARAMS, p256_oid, sizeof(p256_oid)),
+	    ATTR_BUF(CKA_EC_POINT, ec->point, sizeof(ec->point)),
 	};
 	CK_ATTRIBUTE kt_[] = {
-		ATTR(CKA_CLASS, &priv_cls),
-		ATTR(CKA_KEY_TYPE, &kt),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &yes),
-		ATTR(CKA_SENSITIVE, &yes),
-		ATTR(CKA_SIGN, &yes),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_STR(CKA_ID, label),
-		ATTR_BUF(CKA_EC_PARAMS, p256_oid, sizeof(p256_oid)),
-		ATTR_BUF(CKA_VALUE, ec->priv, sizeof(ec->priv)),
+	    ATTR(CKA_CLASS, &priv_cls),
+	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &yes),
+	    ATTR(CKA_SENSITIVE, &yes),
+	    ATTR(CKA_SIGN, &yes),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_STR(CKA_ID, label),
+	    ATTR_BUF(CKA_EC_PARAMS, p256_oid, sizeof(p256_oid)),
+	    ATTR_BUF(CKA_VALUE, ec->priv, sizeof(ec->priv)),
 	};
 	CK_RV rv;
 
@@ -951,16 +954,16 @@ CK_RV api_create_cert(CK_SESSION_HANDLE s, CK_BBOOL token,
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
 	char id[64];
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls),
-		ATTR(CKA_CERTIFICATE_TYPE, &ct),
-		ATTR(CKA_TOKEN, &token),
-		ATTR(CKA_PRIVATE, &no),
-		ATTR_STR(CKA_LABEL, label),
-		ATTR_BUF(CKA_ID, id, 0),
-		ATTR_BUF(CKA_SUBJECT, c->subject, c->subject_len),
-		ATTR_BUF(CKA_ISSUER, c->issuer, c->issuer_len),
-		ATTR_BUF(CKA_SERIAL_NUMBER, c->serial, c->serial_len),
-		ATTR_BUF(CKA_VALUE, c->der, c->der_len),
+	    ATTR(CKA_CLASS, &cls),
+	    ATTR(CKA_CERTIFICATE_TYPE, &ct),
+	    ATTR(CKA_TOKEN, &token),
+	    ATTR(CKA_PRIVATE, &no),
+	    ATTR_STR(CKA_LABEL, label),
+	    ATTR_BUF(CKA_ID, id, 0),
+	    ATTR_BUF(CKA_SUBJECT, c->subject, c->subject_len),
+	    ATTR_BUF(CKA_ISSUER, c->issuer, c->issuer_len),
+	    ATTR_BUF(CKA_SERIAL_NUMBER, c->serial, c->serial_len),
+	    ATTR_BUF(CKA_VALUE, c->der, c->der_len),
 	};
 
 	snprintf(id, sizeof(id), "id-%s", label);

@@ -30,9 +30,18 @@
 #define API_PIN_LOCKOUT 5
 
 /* Template entries: a fixed-size value, a C string, a buffer. */
-#define ATTR(t, v) {(t), (void *)(v), (CK_ULONG)sizeof(*(v))}
-#define ATTR_STR(t, s) {(t), (void *)(s), (CK_ULONG)strlen(s)}
-#define ATTR_BUF(t, p, n) {(t), (void *)(p), (CK_ULONG)(n)}
+#define ATTR(t, v)                                                             \
+	{                                                                      \
+		(t), (void *)(v), (CK_ULONG)sizeof(*(v))                       \
+	}
+#define ATTR_STR(t, s)                                                         \
+	{                                                                      \
+		(t), (void *)(s), (CK_ULONG)strlen(s)                          \
+	}
+#define ATTR_BUF(t, p, n)                                                      \
+	{                                                                      \
+		(t), (void *)(p), (CK_ULONG)(n)                                \
+	}
 #define NELEM(a) ((CK_ULONG)(sizeof(a) / sizeof((a)[0])))
 
 extern const CK_BBOOL api_true, api_false;
@@ -62,11 +71,11 @@ CK_ULONG api_min_pin_len(void);
 
 /* Fixtures. Each empties the token directory first, so every test starts
  * from a store with no token. */
-int api_setup_loaded(void **state);      /* module loaded, not initialized */
-int api_setup_initialized(void **state); /* + C_Initialize(NULL) */
-int api_setup_token(void **state);       /* + token "test", user PIN set */
+int api_setup_loaded(void **state);	   /* module loaded, not initialized */
+int api_setup_initialized(void **state);   /* + C_Initialize(NULL) */
+int api_setup_token(void **state);	   /* + token "test", user PIN set */
 int api_setup_token_no_user(void **state); /* token, user PIN not set */
-int api_teardown(void **state);          /* C_Finalize if initialized */
+int api_teardown(void **state);		   /* C_Finalize if initialized */
 
 /* Assertions that name return codes. */
 const char *api_rv_name(CK_RV rv);
@@ -74,11 +83,11 @@ void api_assert_rv(CK_RV expected, CK_RV actual, const char *expr,
 		   const char *file, int line);
 void api_assert_rv2(CK_RV exp1, CK_RV exp2, CK_RV actual, const char *expr,
 		    const char *file, int line);
-#define assert_rv(expected, expr)                                          \
-	api_assert_rv((CK_RV)(expected), (CK_RV)(expr), #expr, __FILE__,   \
+#define assert_rv(expected, expr)                                              \
+	api_assert_rv((CK_RV)(expected), (CK_RV)(expr), #expr, __FILE__,       \
 		      __LINE__)
-#define assert_rv_either(exp1, exp2, expr)                                 \
-	api_assert_rv2((CK_RV)(exp1), (CK_RV)(exp2), (CK_RV)(expr), #expr, \
+#define assert_rv_either(exp1, exp2, expr)                                     \
+	api_assert_rv2((CK_RV)(exp1), (CK_RV)(exp2), (CK_RV)(expr), #expr,     \
 		       __FILE__, __LINE__)
 
 /* Token helpers; all assert success. */
@@ -111,9 +120,8 @@ CK_RV api_create_aes(CK_SESSION_HANDLE s, CK_BBOOL token, CK_BBOOL sensitive,
 CK_RV api_create_rsa_pair(CK_SESSION_HANDLE s, CK_BBOOL token,
 			  const char *label, CK_OBJECT_HANDLE *pub,
 			  CK_OBJECT_HANDLE *priv);
-CK_RV api_create_ec_pair(CK_SESSION_HANDLE s, CK_BBOOL token,
-			 const char *label, CK_OBJECT_HANDLE *pub,
-			 CK_OBJECT_HANDLE *priv);
+CK_RV api_create_ec_pair(CK_SESSION_HANDLE s, CK_BBOOL token, const char *label,
+			 CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv);
 
 /* A self-signed X.509 certificate made with OpenSSL, with the DER of its
  * subject, issuer and serial number (the INTEGER) as PKCS#11 wants them. */

@@ -11,7 +11,7 @@ struct fixture {
 	CK_SESSION_HANDLE s; /* R/W, user logged in */
 	struct api_cert c1, c2;
 	CK_OBJECT_HANDLE cert1, cert2, data1, data2, priv_data, rsa_pub,
-		rsa_priv;
+	    rsa_priv;
 };
 
 static struct fixture f;
@@ -87,7 +87,7 @@ static void test_find__by_label(void **state)
 static void test_find__by_subject(void **state)
 {
 	CK_ATTRIBUTE t[] = {
-		ATTR_BUF(CKA_SUBJECT, f.c2.subject, f.c2.subject_len)};
+	    ATTR_BUF(CKA_SUBJECT, f.c2.subject, f.c2.subject_len)};
 	CK_OBJECT_HANDLE want[] = {f.cert2};
 
 	(void)state;
@@ -97,8 +97,8 @@ static void test_find__by_subject(void **state)
 static void test_find__by_issuer_and_serial(void **state)
 {
 	CK_ATTRIBUTE t[] = {
-		ATTR_BUF(CKA_ISSUER, f.c1.issuer, f.c1.issuer_len),
-		ATTR_BUF(CKA_SERIAL_NUMBER, f.c1.serial, f.c1.serial_len),
+	    ATTR_BUF(CKA_ISSUER, f.c1.issuer, f.c1.issuer_len),
+	    ATTR_BUF(CKA_SERIAL_NUMBER, f.c1.serial, f.c1.serial_len),
 	};
 	CK_OBJECT_HANDLE want[] = {f.cert1};
 
@@ -109,8 +109,8 @@ static void test_find__by_issuer_and_serial(void **state)
 static void test_find__issuer_with_other_serial_matches_nothing(void **s_)
 {
 	CK_ATTRIBUTE t[] = {
-		ATTR_BUF(CKA_ISSUER, f.c1.issuer, f.c1.issuer_len),
-		ATTR_BUF(CKA_SERIAL_NUMBER, f.c2.serial, f.c2.serial_len),
+	    ATTR_BUF(CKA_ISSUER, f.c1.issuer, f.c1.issuer_len),
+	    ATTR_BUF(CKA_SERIAL_NUMBER, f.c2.serial, f.c2.serial_len),
 	};
 
 	(void)s_;
@@ -128,7 +128,7 @@ static void test_find__by_certificate_value(void **state)
 
 static void test_find__empty_template_finds_all(void **state)
 {
-	CK_OBJECT_HANDLE want[] = {f.cert1, f.cert2,     f.data1,   f.data2,
+	CK_OBJECT_HANDLE want[] = {f.cert1,	f.cert2,   f.data1,   f.data2,
 				   f.priv_data, f.rsa_pub, f.rsa_priv};
 
 	(void)state;
@@ -317,34 +317,35 @@ static void test_find__attribute_of_other_class_matches_nothing(void **s_)
 	expect(f.s, t, NELEM(t), NULL, 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_objects, teardown_objects)
+#define T(fn)                                                                  \
+	cmocka_unit_test_setup_teardown(fn, setup_objects, teardown_objects)
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_find__by_class),
-		T(test_find__by_id),
-		T(test_find__by_label),
-		T(test_find__by_subject),
-		T(test_find__by_issuer_and_serial),
-		T(test_find__issuer_with_other_serial_matches_nothing),
-		T(test_find__by_certificate_value),
-		T(test_find__empty_template_finds_all),
-		T(test_find__token_flag_selects_token_objects),
-		T(test_find__private_objects_hidden_without_login),
-		T(test_find__private_label_hidden_without_login),
-		T(test_find__in_chunks_of_one),
-		T(test_find__without_init_fails),
-		T(test_find__final_without_init_fails),
-		T(test_find__init_twice_fails),
-		T(test_find__after_final_fails),
-		T(test_find__null_out_fails),
-		T(test_find__null_template_with_count_fails),
-		T(test_find__sessions_search_independently),
-		T(test_find__object_created_during_find_is_optional),
-		T(test_find__destroyed_object_never_returned),
-		T(test_find__unknown_attribute_matches_nothing),
-		T(test_find__attribute_of_other_class_matches_nothing),
+	    T(test_find__by_class),
+	    T(test_find__by_id),
+	    T(test_find__by_label),
+	    T(test_find__by_subject),
+	    T(test_find__by_issuer_and_serial),
+	    T(test_find__issuer_with_other_serial_matches_nothing),
+	    T(test_find__by_certificate_value),
+	    T(test_find__empty_template_finds_all),
+	    T(test_find__token_flag_selects_token_objects),
+	    T(test_find__private_objects_hidden_without_login),
+	    T(test_find__private_label_hidden_without_login),
+	    T(test_find__in_chunks_of_one),
+	    T(test_find__without_init_fails),
+	    T(test_find__final_without_init_fails),
+	    T(test_find__init_twice_fails),
+	    T(test_find__after_final_fails),
+	    T(test_find__null_out_fails),
+	    T(test_find__null_template_with_count_fails),
+	    T(test_find__sessions_search_independently),
+	    T(test_find__object_created_during_find_is_optional),
+	    T(test_find__destroyed_object_never_returned),
+	    T(test_find__unknown_attribute_matches_nothing),
+	    T(test_find__attribute_of_other_class_matches_nothing),
 	};
 
 	return api_run(argc, argv, "api_find", tests, NELEM(tests));

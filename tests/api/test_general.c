@@ -92,7 +92,7 @@ static void test_general__get_function_list_is_complete(void **state)
 	assert_int_equal(fl->version.minor, 40);
 	/* Every entry of the 2.40 list must be callable, even if only to say
 	 * CKR_FUNCTION_NOT_SUPPORTED. */
-	f = (void (**)(void))&fl->C_Initialize;
+	f = (void (**)(void)) & fl->C_Initialize;
 	n = (size_t)((void (**)(void))(&fl->C_WaitForSlotEvent + 1) - f);
 	for (size_t i = 0; i < n; i++)
 		assert_non_null(f[i]);
@@ -125,10 +125,10 @@ static void test_initialize__zeroed_args_succeeds(void **state)
 static void test_initialize__app_mutex_callbacks_succeed(void **state)
 {
 	CK_C_INITIALIZE_ARGS args = {
-		.CreateMutex = mutex_create,
-		.DestroyMutex = mutex_destroy,
-		.LockMutex = mutex_lock,
-		.UnlockMutex = mutex_unlock,
+	    .CreateMutex = mutex_create,
+	    .DestroyMutex = mutex_destroy,
+	    .LockMutex = mutex_lock,
+	    .UnlockMutex = mutex_unlock,
 	};
 
 	(void)state;
@@ -140,11 +140,11 @@ static void
 test_initialize__app_mutex_callbacks_with_os_locking_succeed(void **state)
 {
 	CK_C_INITIALIZE_ARGS args = {
-		.CreateMutex = mutex_create,
-		.DestroyMutex = mutex_destroy,
-		.LockMutex = mutex_lock,
-		.UnlockMutex = mutex_unlock,
-		.flags = CKF_OS_LOCKING_OK,
+	    .CreateMutex = mutex_create,
+	    .DestroyMutex = mutex_destroy,
+	    .LockMutex = mutex_lock,
+	    .UnlockMutex = mutex_unlock,
+	    .flags = CKF_OS_LOCKING_OK,
 	};
 
 	(void)state;
@@ -154,9 +154,9 @@ test_initialize__app_mutex_callbacks_with_os_locking_succeed(void **state)
 static void test_initialize__some_mutex_callbacks_fail(void **state)
 {
 	CK_C_INITIALIZE_ARGS args = {
-		.CreateMutex = mutex_create,
-		.DestroyMutex = mutex_destroy,
-		.flags = CKF_OS_LOCKING_OK,
+	    .CreateMutex = mutex_create,
+	    .DestroyMutex = mutex_destroy,
+	    .flags = CKF_OS_LOCKING_OK,
 	};
 
 	(void)state;
@@ -240,8 +240,7 @@ static void check_not_initialized(void)
 		  p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &s));
 	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_CloseAllSessions(0));
 	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_CloseSession(1));
-	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED,
-		  p11->C_GetSessionInfo(1, &ssi));
+	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_GetSessionInfo(1, &ssi));
 	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED,
 		  p11->C_Login(1, CKU_USER, API_PIN(API_USER_PIN)));
 	assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED,
@@ -516,39 +515,39 @@ static void test_fork__child_must_initialize_again(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_general__get_function_list_null_fails),
-		T(test_general__get_function_list_is_complete),
-		T(test_initialize__null_args_succeeds),
-		T(test_initialize__os_locking_ok_succeeds),
-		T(test_initialize__zeroed_args_succeeds),
-		T(test_initialize__app_mutex_callbacks_succeed),
-		T(test_initialize__app_mutex_callbacks_with_os_locking_succeed),
-		T(test_initialize__some_mutex_callbacks_fail),
-		T(test_initialize__reserved_non_null_fails),
-		T(test_initialize__twice_fails),
-		T(test_initialize__after_finalize_succeeds),
-		T(test_finalize__non_null_fails),
-		T(test_finalize__before_initialize_fails),
-		T(test_finalize__twice_fails),
-		T(test_general__calls_before_initialize_fail),
-		T(test_general__calls_after_finalize_fail),
-		T(test_general__finalize_invalidates_sessions),
-		T(test_get_info__reports_cryptoki_version),
-		T(test_get_info__strings_are_blank_padded),
-		T(test_get_info__flags_are_zero),
-		T(test_get_info__null_fails),
-		T(test_interface_list__length_query),
-		T(test_interface_list__too_small_fails),
-		T(test_interface_list__null_count_fails),
-		T(test_interface_list__lists_3_0_and_2_40),
-		T(test_get_interface__by_name_succeeds),
-		T(test_get_interface__by_version_3_0_succeeds),
-		T(test_get_interface__by_version_2_40_succeeds),
-		T(test_get_interface__null_name_returns_default),
-		T(test_get_interface__unknown_name_fails),
-		T(test_get_interface__unknown_version_fails),
-		T(test_get_interface__null_out_fails),
-		T(test_fork__child_must_initialize_again),
+	    T(test_general__get_function_list_null_fails),
+	    T(test_general__get_function_list_is_complete),
+	    T(test_initialize__null_args_succeeds),
+	    T(test_initialize__os_locking_ok_succeeds),
+	    T(test_initialize__zeroed_args_succeeds),
+	    T(test_initialize__app_mutex_callbacks_succeed),
+	    T(test_initialize__app_mutex_callbacks_with_os_locking_succeed),
+	    T(test_initialize__some_mutex_callbacks_fail),
+	    T(test_initialize__reserved_non_null_fails),
+	    T(test_initialize__twice_fails),
+	    T(test_initialize__after_finalize_succeeds),
+	    T(test_finalize__non_null_fails),
+	    T(test_finalize__before_initialize_fails),
+	    T(test_finalize__twice_fails),
+	    T(test_general__calls_before_initialize_fail),
+	    T(test_general__calls_after_finalize_fail),
+	    T(test_general__finalize_invalidates_sessions),
+	    T(test_get_info__reports_cryptoki_version),
+	    T(test_get_info__strings_are_blank_padded),
+	    T(test_get_info__flags_are_zero),
+	    T(test_get_info__null_fails),
+	    T(test_interface_list__length_query),
+	    T(test_interface_list__too_small_fails),
+	    T(test_interface_list__null_count_fails),
+	    T(test_interface_list__lists_3_0_and_2_40),
+	    T(test_get_interface__by_name_succeeds),
+	    T(test_get_interface__by_version_3_0_succeeds),
+	    T(test_get_interface__by_version_2_40_succeeds),
+	    T(test_get_interface__null_name_returns_default),
+	    T(test_get_interface__unknown_name_fails),
+	    T(test_get_interface__unknown_version_fails),
+	    T(test_get_interface__null_out_fails),
+	    T(test_fork__child_must_initialize_again),
 	};
 
 	return api_run(argc, argv, "api_general", tests, NELEM(tests));

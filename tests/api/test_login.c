@@ -99,8 +99,7 @@ static void test_login__user_twice_fails(void **state)
 
 	(void)state;
 	api_login(s, CKU_USER);
-	assert_rv(CKR_USER_ALREADY_LOGGED_IN,
-		  login(s, CKU_USER, API_USER_PIN));
+	assert_rv(CKR_USER_ALREADY_LOGGED_IN, login(s, CKU_USER, API_USER_PIN));
 }
 
 static void test_login__so_twice_fails(void **state)
@@ -212,7 +211,8 @@ static void test_init_pin__replaces_user_pin(void **state)
 static void test_init_pin__public_session_fails(void **state)
 {
 	(void)state;
-	assert_rv(CKR_USER_NOT_LOGGED_IN, p11->C_InitPIN(rw(), API_PIN("5678")));
+	assert_rv(CKR_USER_NOT_LOGGED_IN,
+		  p11->C_InitPIN(rw(), API_PIN("5678")));
 }
 
 static void test_init_pin__as_user_fails(void **state)
@@ -242,9 +242,8 @@ static void test_init_pin__short_pin_fails(void **state)
 
 	(void)state;
 	api_login(s, CKU_SO);
-	assert_rv(CKR_PIN_LEN_RANGE,
-		  p11->C_InitPIN(s, (CK_UTF8CHAR_PTR) "123",
-				 api_min_pin_len() - 1));
+	assert_rv(CKR_PIN_LEN_RANGE, p11->C_InitPIN(s, (CK_UTF8CHAR_PTR) "123",
+						    api_min_pin_len() - 1));
 }
 
 static void test_init_pin__long_pin_fails(void **state)
@@ -255,9 +254,8 @@ static void test_init_pin__long_pin_fails(void **state)
 	(void)state;
 	memset(pin, '5', sizeof(pin));
 	api_login(s, CKU_SO);
-	assert_rv(CKR_PIN_LEN_RANGE,
-		  p11->C_InitPIN(s, (CK_UTF8CHAR_PTR)pin,
-				 api_max_pin_len() + 1));
+	assert_rv(CKR_PIN_LEN_RANGE, p11->C_InitPIN(s, (CK_UTF8CHAR_PTR)pin,
+						    api_max_pin_len() + 1));
 }
 
 /* ---- C_SetPIN --------------------------------------------------------- */
@@ -277,8 +275,8 @@ static void test_set_pin__user_logged_in_succeeds(void **state)
 
 	(void)state;
 	api_login(s, CKU_USER);
-	assert_rv(CKR_OK, p11->C_SetPIN(s, API_PIN(API_USER_PIN),
-					API_PIN("5678")));
+	assert_rv(CKR_OK,
+		  p11->C_SetPIN(s, API_PIN(API_USER_PIN), API_PIN("5678")));
 	assert_rv(CKR_OK, p11->C_Logout(s));
 	assert_user_pin_is("5678");
 }
@@ -286,8 +284,8 @@ static void test_set_pin__user_logged_in_succeeds(void **state)
 static void test_set_pin__public_session_changes_user_pin(void **state)
 {
 	(void)state;
-	assert_rv(CKR_OK, p11->C_SetPIN(rw(), API_PIN(API_USER_PIN),
-					API_PIN("5678")));
+	assert_rv(CKR_OK,
+		  p11->C_SetPIN(rw(), API_PIN(API_USER_PIN), API_PIN("5678")));
 	assert_user_pin_is("5678");
 }
 
@@ -297,8 +295,8 @@ static void test_set_pin__so_changes_so_pin(void **state)
 
 	(void)state;
 	api_login(s, CKU_SO);
-	assert_rv(CKR_OK, p11->C_SetPIN(s, API_PIN(API_SO_PIN),
-					API_PIN("abcdefgh")));
+	assert_rv(CKR_OK,
+		  p11->C_SetPIN(s, API_PIN(API_SO_PIN), API_PIN("abcdefgh")));
 	assert_rv(CKR_OK, p11->C_Logout(s));
 	assert_rv(CKR_PIN_INCORRECT, login(s, CKU_SO, API_SO_PIN));
 	assert_rv(CKR_OK, login(s, CKU_SO, "abcdefgh"));
@@ -328,10 +326,9 @@ static void test_set_pin__ro_session_fails(void **state)
 static void test_set_pin__short_new_pin_fails(void **state)
 {
 	(void)state;
-	assert_rv(CKR_PIN_LEN_RANGE,
-		  p11->C_SetPIN(rw(), API_PIN(API_USER_PIN),
-				(CK_UTF8CHAR_PTR) "567",
-				api_min_pin_len() - 1));
+	assert_rv(CKR_PIN_LEN_RANGE, p11->C_SetPIN(rw(), API_PIN(API_USER_PIN),
+						   (CK_UTF8CHAR_PTR) "567",
+						   api_min_pin_len() - 1));
 }
 
 static void test_set_pin__long_new_pin_fails(void **state)
@@ -355,8 +352,8 @@ static void test_set_pin__null_old_pin_fails(void **state)
 static void test_set_pin__new_pin_survives_reinitialize(void **state)
 {
 	(void)state;
-	assert_rv(CKR_OK, p11->C_SetPIN(rw(), API_PIN(API_USER_PIN),
-					API_PIN("5678")));
+	assert_rv(CKR_OK,
+		  p11->C_SetPIN(rw(), API_PIN(API_USER_PIN), API_PIN("5678")));
 	api_reinitialize();
 	assert_user_pin_is("5678");
 }
@@ -478,8 +475,8 @@ static void test_login_user__null_username_logs_in(void **state)
 	CK_SESSION_HANDLE s = rw();
 
 	(void)state;
-	assert_rv(CKR_OK, fl->C_LoginUser(s, CKU_USER, API_PIN(API_USER_PIN),
-					  NULL, 0));
+	assert_rv(CKR_OK,
+		  fl->C_LoginUser(s, CKU_USER, API_PIN(API_USER_PIN), NULL, 0));
 	assert_int_equal(api_session_state(s), CKS_RW_USER_FUNCTIONS);
 }
 
@@ -493,56 +490,56 @@ static void test_login_user__null_username_wrong_pin_fails(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, api_setup_token, api_teardown)
-#define T_NOUSER(f)                                                        \
-	cmocka_unit_test_setup_teardown(f, api_setup_token_no_user,        \
+#define T_NOUSER(f)                                                            \
+	cmocka_unit_test_setup_teardown(f, api_setup_token_no_user,            \
 					api_teardown)
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_login__user_succeeds),
-		T(test_login__so_succeeds),
-		T(test_login__context_specific_without_operation_fails),
-		T(test_login__wrong_user_pin_fails),
-		T(test_login__wrong_so_pin_fails),
-		T(test_login__user_twice_fails),
-		T(test_login__so_twice_fails),
-		T(test_login__user_while_so_fails),
-		T(test_login__so_while_user_fails),
-		T(test_login__bad_user_type_fails),
-		T_NOUSER(test_login__user_pin_not_initialized_fails),
-		T(test_login__null_pin_fails),
-		T(test_login__shared_across_sessions),
-		T(test_logout__not_logged_in_fails),
-		T(test_logout__returns_to_public),
-		T_NOUSER(test_init_pin__sets_user_pin),
-		T(test_init_pin__replaces_user_pin),
-		T(test_init_pin__public_session_fails),
-		T(test_init_pin__as_user_fails),
-		T(test_init_pin__ro_session_fails),
-		T(test_init_pin__short_pin_fails),
-		T(test_init_pin__long_pin_fails),
-		T(test_set_pin__user_logged_in_succeeds),
-		T(test_set_pin__public_session_changes_user_pin),
-		T(test_set_pin__so_changes_so_pin),
-		T(test_set_pin__wrong_old_pin_fails),
-		T(test_set_pin__ro_session_fails),
-		T(test_set_pin__short_new_pin_fails),
-		T(test_set_pin__long_new_pin_fails),
-		T(test_set_pin__null_old_pin_fails),
-		T(test_set_pin__new_pin_survives_reinitialize),
-		T(test_lockout__wrong_user_pin_sets_count_low),
-		T(test_lockout__user_final_try_flag),
-		T(test_lockout__user_pin_locks_at_limit),
-		T(test_lockout__good_login_resets_count),
-		T(test_lockout__count_survives_reinitialize),
-		T(test_lockout__lock_survives_reinitialize),
-		T(test_lockout__so_init_pin_unlocks_user),
-		T(test_lockout__wrong_so_pin_sets_count_low),
-		T(test_lockout__so_final_try_flag),
-		T(test_lockout__so_pin_locks_at_limit),
-		T(test_login_user__null_username_logs_in),
-		T(test_login_user__null_username_wrong_pin_fails),
+	    T(test_login__user_succeeds),
+	    T(test_login__so_succeeds),
+	    T(test_login__context_specific_without_operation_fails),
+	    T(test_login__wrong_user_pin_fails),
+	    T(test_login__wrong_so_pin_fails),
+	    T(test_login__user_twice_fails),
+	    T(test_login__so_twice_fails),
+	    T(test_login__user_while_so_fails),
+	    T(test_login__so_while_user_fails),
+	    T(test_login__bad_user_type_fails),
+	    T_NOUSER(test_login__user_pin_not_initialized_fails),
+	    T(test_login__null_pin_fails),
+	    T(test_login__shared_across_sessions),
+	    T(test_logout__not_logged_in_fails),
+	    T(test_logout__returns_to_public),
+	    T_NOUSER(test_init_pin__sets_user_pin),
+	    T(test_init_pin__replaces_user_pin),
+	    T(test_init_pin__public_session_fails),
+	    T(test_init_pin__as_user_fails),
+	    T(test_init_pin__ro_session_fails),
+	    T(test_init_pin__short_pin_fails),
+	    T(test_init_pin__long_pin_fails),
+	    T(test_set_pin__user_logged_in_succeeds),
+	    T(test_set_pin__public_session_changes_user_pin),
+	    T(test_set_pin__so_changes_so_pin),
+	    T(test_set_pin__wrong_old_pin_fails),
+	    T(test_set_pin__ro_session_fails),
+	    T(test_set_pin__short_new_pin_fails),
+	    T(test_set_pin__long_new_pin_fails),
+	    T(test_set_pin__null_old_pin_fails),
+	    T(test_set_pin__new_pin_survives_reinitialize),
+	    T(test_lockout__wrong_user_pin_sets_count_low),
+	    T(test_lockout__user_final_try_flag),
+	    T(test_lockout__user_pin_locks_at_limit),
+	    T(test_lockout__good_login_resets_count),
+	    T(test_lockout__count_survives_reinitialize),
+	    T(test_lockout__lock_survives_reinitialize),
+	    T(test_lockout__so_init_pin_unlocks_user),
+	    T(test_lockout__wrong_so_pin_sets_count_low),
+	    T(test_lockout__so_final_try_flag),
+	    T(test_lockout__so_pin_locks_at_limit),
+	    T(test_login_user__null_username_logs_in),
+	    T(test_login_user__null_username_wrong_pin_fails),
 	};
 
 	return api_run(argc, argv, "api_login", tests, NELEM(tests));

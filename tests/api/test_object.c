@@ -126,11 +126,11 @@ static void test_create__generic_secret(void **state)
 	CK_SESSION_HANDLE s = user_rw();
 	unsigned char value[20] = "0123456789abcdefghij", buf[20];
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_secret),
-		ATTR(CKA_KEY_TYPE, &kt_generic),
-		ATTR(CKA_SENSITIVE, &api_false),
-		ATTR(CKA_EXTRACTABLE, &api_true),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value)),
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_generic),
+	    ATTR(CKA_SENSITIVE, &api_false),
+	    ATTR(CKA_EXTRACTABLE, &api_true),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value)),
 	};
 	CK_OBJECT_HANDLE o;
 	CK_ULONG len = sizeof(buf);
@@ -257,9 +257,9 @@ static void test_create__conflicting_values_fail(void **state)
 {
 	/* 4.1.1: the same attribute twice with different values. */
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_data),
-		ATTR(CKA_TOKEN, &api_false),
-		ATTR(CKA_TOKEN, &api_true),
+	    ATTR(CKA_CLASS, &cls_data),
+	    ATTR(CKA_TOKEN, &api_false),
+	    ATTR(CKA_TOKEN, &api_true),
 	};
 	CK_OBJECT_HANDLE o;
 
@@ -271,8 +271,7 @@ static void test_create__conflicting_values_fail(void **state)
 static void test_create__bad_bool_length_fails(void **state)
 {
 	CK_ULONG wide = 1;
-	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls_data),
-			    ATTR(CKA_TOKEN, &wide)};
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls_data), ATTR(CKA_TOKEN, &wide)};
 	CK_OBJECT_HANDLE o;
 
 	(void)state;
@@ -295,9 +294,9 @@ static void test_create__bad_aes_key_length_fails(void **state)
 {
 	unsigned char value[7] = {0};
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_secret),
-		ATTR(CKA_KEY_TYPE, &kt_aes),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value)),
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_aes),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value)),
 	};
 	CK_OBJECT_HANDLE o;
 
@@ -321,10 +320,10 @@ static void test_create__local_in_template_fails(void **state)
 {
 	unsigned char value[32] = {0};
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_secret),
-		ATTR(CKA_KEY_TYPE, &kt_aes),
-		ATTR(CKA_LOCAL, &api_true),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value)),
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_aes),
+	    ATTR(CKA_LOCAL, &api_true),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value)),
 	};
 	CK_OBJECT_HANDLE o;
 
@@ -337,10 +336,10 @@ static void test_create__always_sensitive_in_template_fails(void **state)
 {
 	unsigned char value[32] = {0};
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_secret),
-		ATTR(CKA_KEY_TYPE, &kt_aes),
-		ATTR(CKA_ALWAYS_SENSITIVE, &api_true),
-		ATTR_BUF(CKA_VALUE, value, sizeof(value)),
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_aes),
+	    ATTR(CKA_ALWAYS_SENSITIVE, &api_true),
+	    ATTR_BUF(CKA_VALUE, value, sizeof(value)),
 	};
 	CK_OBJECT_HANDLE o;
 
@@ -360,13 +359,13 @@ static CK_RV create_trusted_cert(CK_SESSION_HANDLE s)
 	api_cert_make(&c, "trusted", 7);
 	{
 		CK_ATTRIBUTE t[] = {
-			ATTR(CKA_CLASS, &cls),
-			ATTR(CKA_CERTIFICATE_TYPE, &ct),
-			ATTR(CKA_TOKEN, &api_true),
-			ATTR(CKA_PRIVATE, &api_false),
-			ATTR(CKA_TRUSTED, &api_true),
-			ATTR_BUF(CKA_SUBJECT, c.subject, c.subject_len),
-			ATTR_BUF(CKA_VALUE, c.der, c.der_len),
+		    ATTR(CKA_CLASS, &cls),
+		    ATTR(CKA_CERTIFICATE_TYPE, &ct),
+		    ATTR(CKA_TOKEN, &api_true),
+		    ATTR(CKA_PRIVATE, &api_false),
+		    ATTR(CKA_TRUSTED, &api_true),
+		    ATTR_BUF(CKA_SUBJECT, c.subject, c.subject_len),
+		    ATTR_BUF(CKA_VALUE, c.der, c.der_len),
 		};
 
 		rv = p11->C_CreateObject(s, t, NELEM(t), &o);
@@ -451,9 +450,9 @@ static void test_get_attr__too_small_fills_the_rest(void **state)
 	CK_BBOOL tok = CK_TRUE;
 	char buf[4];
 	CK_ATTRIBUTE a[] = {
-		ATTR(CKA_CLASS, &cls),
-		{CKA_LABEL, buf, sizeof(buf)},
-		ATTR(CKA_TOKEN, &tok),
+	    ATTR(CKA_CLASS, &cls),
+	    {CKA_LABEL, buf, sizeof(buf)},
+	    ATTR(CKA_TOKEN, &tok),
 	};
 
 	(void)state;
@@ -473,8 +472,8 @@ static void test_get_attr__sensitive_value_fills_the_rest(void **state)
 	unsigned char value[32];
 	CK_ULONG vlen = 0;
 	CK_ATTRIBUTE a[] = {
-		{CKA_VALUE, value, sizeof(value)},
-		ATTR(CKA_VALUE_LEN, &vlen),
+	    {CKA_VALUE, value, sizeof(value)},
+	    ATTR(CKA_VALUE_LEN, &vlen),
 	};
 
 	(void)state;
@@ -503,8 +502,8 @@ static void test_get_attr__private_exponent_is_sensitive(void **state)
 	CK_OBJECT_HANDLE pub, priv;
 	unsigned char d[512], n[512];
 	CK_ATTRIBUTE a[] = {
-		{CKA_MODULUS, n, sizeof(n)},
-		{CKA_PRIVATE_EXPONENT, d, sizeof(d)},
+	    {CKA_MODULUS, n, sizeof(n)},
+	    {CKA_PRIVATE_EXPONENT, d, sizeof(d)},
 	};
 
 	(void)state;
@@ -523,8 +522,8 @@ static void test_get_attr__unknown_type_fills_the_rest(void **state)
 	CK_OBJECT_CLASS cls = 0;
 	char buf[16];
 	CK_ATTRIBUTE a[] = {
-		{CKA_VENDOR_DEFINED + 0x777, buf, sizeof(buf)},
-		ATTR(CKA_CLASS, &cls),
+	    {CKA_VENDOR_DEFINED + 0x777, buf, sizeof(buf)},
+	    ATTR(CKA_CLASS, &cls),
 	};
 
 	(void)state;
@@ -658,9 +657,9 @@ static void test_set_attr__token_object_in_ro_session_fails(void **state)
 	CK_ATTRIBUTE a = ATTR_STR(CKA_LABEL, "after");
 
 	(void)state;
-	assert_rv(CKR_SESSION_READ_ONLY,
-		  p11->C_SetAttributeValue(api_open(api_slot, false), o, &a,
-					   1));
+	assert_rv(
+	    CKR_SESSION_READ_ONLY,
+	    p11->C_SetAttributeValue(api_open(api_slot, false), o, &a, 1));
 	assert_label(s, o, "before");
 }
 
@@ -668,18 +667,17 @@ static void test_set_attr__unmodifiable_object_fails(void **state)
 {
 	CK_SESSION_HANDLE s = api_open(api_slot, true);
 	CK_ATTRIBUTE t[] = {
-		ATTR(CKA_CLASS, &cls_data),
-		ATTR(CKA_MODIFIABLE, &api_false),
-		ATTR(CKA_PRIVATE, &api_false),
-		ATTR_STR(CKA_LABEL, "fixed"),
+	    ATTR(CKA_CLASS, &cls_data),
+	    ATTR(CKA_MODIFIABLE, &api_false),
+	    ATTR(CKA_PRIVATE, &api_false),
+	    ATTR_STR(CKA_LABEL, "fixed"),
 	};
 	CK_ATTRIBUTE a = ATTR_STR(CKA_LABEL, "changed");
 	CK_OBJECT_HANDLE o;
 
 	(void)state;
 	assert_rv(CKR_OK, p11->C_CreateObject(s, t, NELEM(t), &o));
-	assert_rv(CKR_ACTION_PROHIBITED,
-		  p11->C_SetAttributeValue(s, o, &a, 1));
+	assert_rv(CKR_ACTION_PROHIBITED, p11->C_SetAttributeValue(s, o, &a, 1));
 	assert_label(s, o, "fixed");
 }
 
@@ -689,8 +687,8 @@ static void test_set_attr__bad_object_fails(void **state)
 
 	(void)state;
 	assert_rv(CKR_OBJECT_HANDLE_INVALID,
-		  p11->C_SetAttributeValue(api_open(api_slot, true),
-					   0x7fff4321, &a, 1));
+		  p11->C_SetAttributeValue(api_open(api_slot, true), 0x7fff4321,
+					   &a, 1));
 }
 
 /* ---- C_CopyObject ----------------------------------------------------- */
@@ -758,8 +756,7 @@ static void test_copy__cannot_relax_sensitive(void **state)
 	CK_ATTRIBUTE a = ATTR(CKA_SENSITIVE, &api_false);
 
 	(void)state;
-	assert_rv(CKR_ATTRIBUTE_READ_ONLY,
-		  p11->C_CopyObject(s, o, &a, 1, &c));
+	assert_rv(CKR_ATTRIBUTE_READ_ONLY, p11->C_CopyObject(s, o, &a, 1, &c));
 }
 
 static void test_copy__bad_object_fails(void **state)
@@ -768,9 +765,9 @@ static void test_copy__bad_object_fails(void **state)
 	CK_OBJECT_HANDLE c;
 
 	(void)state;
-	assert_rv(CKR_OBJECT_HANDLE_INVALID,
-		  p11->C_CopyObject(api_open(api_slot, true), 0x7fff4321, &a,
-				    1, &c));
+	assert_rv(
+	    CKR_OBJECT_HANDLE_INVALID,
+	    p11->C_CopyObject(api_open(api_slot, true), 0x7fff4321, &a, 1, &c));
 }
 
 /* ---- C_DestroyObject -------------------------------------------------- */
@@ -839,8 +836,7 @@ static void test_object_size__succeeds(void **state)
 
 	(void)state;
 	assert_rv(CKR_OK, p11->C_GetObjectSize(
-				  s, data_obj(s, CK_FALSE, CK_FALSE, "x"),
-				  &size));
+			      s, data_obj(s, CK_FALSE, CK_FALSE, "x"), &size));
 	assert_true(size > 0);
 }
 
@@ -849,9 +845,9 @@ static void test_object_size__bad_object_fails(void **state)
 	CK_ULONG size = 0;
 
 	(void)state;
-	assert_rv(CKR_OBJECT_HANDLE_INVALID,
-		  p11->C_GetObjectSize(api_open(api_slot, true), 0x7fff4321,
-				       &size));
+	assert_rv(
+	    CKR_OBJECT_HANDLE_INVALID,
+	    p11->C_GetObjectSize(api_open(api_slot, true), 0x7fff4321, &size));
 }
 
 static void test_object_size__null_fails(void **state)
@@ -924,68 +920,68 @@ static void test_lifetime__token_objects_persist(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_create__data_object),
-		T(test_create__certificate),
-		T(test_create__aes_key),
-		T(test_create__generic_secret),
-		T(test_create__rsa_key_pair),
-		T(test_create__ec_key_pair),
-		T(test_create__session_object_in_ro_session),
-		T(test_create__imported_key_is_not_local),
-		T(test_create__imported_private_key_is_not_local),
-		T(test_create__token_object_in_ro_session_fails),
-		T(test_create__private_object_without_login_fails),
-		T(test_create__missing_class_fails),
-		T(test_create__missing_key_value_fails),
-		T(test_create__conflicting_values_fail),
-		T(test_create__bad_bool_length_fails),
-		T(test_create__unknown_class_fails),
-		T(test_create__bad_aes_key_length_fails),
-		T(test_create__unknown_attribute_fails),
-		T(test_create__local_in_template_fails),
-		T(test_create__always_sensitive_in_template_fails),
-		T(test_create__trusted_cert_as_user_fails),
-		T(test_create__trusted_cert_as_so_succeeds),
-		T(test_create__so_creates_public_object),
-		T(test_create__null_template_fails),
-		T(test_create__null_handle_fails),
-		T(test_get_attr__length_query),
-		T(test_get_attr__exact_buffer_succeeds),
-		T(test_get_attr__too_small_fills_the_rest),
-		T(test_get_attr__sensitive_value_fills_the_rest),
-		T(test_get_attr__unextractable_value_is_sensitive),
-		T(test_get_attr__private_exponent_is_sensitive),
-		T(test_get_attr__unknown_type_fills_the_rest),
-		T(test_get_attr__type_of_other_class_is_invalid),
-		T(test_get_attr__bad_object_fails),
-		T(test_get_attr__private_object_after_logout_fails),
-		T(test_get_attr__null_template_fails),
-		T(test_set_attr__label_change_persists),
-		T(test_set_attr__sensitive_false_to_true_succeeds),
-		T(test_set_attr__sensitive_true_to_false_fails),
-		T(test_set_attr__extractable_true_to_false_succeeds),
-		T(test_set_attr__extractable_false_to_true_fails),
-		T(test_set_attr__class_is_read_only),
-		T(test_set_attr__token_object_in_ro_session_fails),
-		T(test_set_attr__unmodifiable_object_fails),
-		T(test_set_attr__bad_object_fails),
-		T(test_copy__with_new_label),
-		T(test_copy__session_to_token),
-		T(test_copy__to_token_in_ro_session_fails),
-		T(test_copy__uncopyable_fails),
-		T(test_copy__cannot_relax_sensitive),
-		T(test_copy__bad_object_fails),
-		T(test_destroy__then_handle_invalid),
-		T(test_destroy__token_object_stays_gone),
-		T(test_destroy__undestroyable_fails),
-		T(test_destroy__token_object_in_ro_session_fails),
-		T(test_destroy__bad_object_fails),
-		T(test_object_size__succeeds),
-		T(test_object_size__bad_object_fails),
-		T(test_object_size__null_fails),
-		T(test_lifetime__session_object_shared_by_sessions),
-		T(test_lifetime__session_object_dies_with_session),
-		T(test_lifetime__token_objects_persist),
+	    T(test_create__data_object),
+	    T(test_create__certificate),
+	    T(test_create__aes_key),
+	    T(test_create__generic_secret),
+	    T(test_create__rsa_key_pair),
+	    T(test_create__ec_key_pair),
+	    T(test_create__session_object_in_ro_session),
+	    T(test_create__imported_key_is_not_local),
+	    T(test_create__imported_private_key_is_not_local),
+	    T(test_create__token_object_in_ro_session_fails),
+	    T(test_create__private_object_without_login_fails),
+	    T(test_create__missing_class_fails),
+	    T(test_create__missing_key_value_fails),
+	    T(test_create__conflicting_values_fail),
+	    T(test_create__bad_bool_length_fails),
+	    T(test_create__unknown_class_fails),
+	    T(test_create__bad_aes_key_length_fails),
+	    T(test_create__unknown_attribute_fails),
+	    T(test_create__local_in_template_fails),
+	    T(test_create__always_sensitive_in_template_fails),
+	    T(test_create__trusted_cert_as_user_fails),
+	    T(test_create__trusted_cert_as_so_succeeds),
+	    T(test_create__so_creates_public_object),
+	    T(test_create__null_template_fails),
+	    T(test_create__null_handle_fails),
+	    T(test_get_attr__length_query),
+	    T(test_get_attr__exact_buffer_succeeds),
+	    T(test_get_attr__too_small_fills_the_rest),
+	    T(test_get_attr__sensitive_value_fills_the_rest),
+	    T(test_get_attr__unextractable_value_is_sensitive),
+	    T(test_get_attr__private_exponent_is_sensitive),
+	    T(test_get_attr__unknown_type_fills_the_rest),
+	    T(test_get_attr__type_of_other_class_is_invalid),
+	    T(test_get_attr__bad_object_fails),
+	    T(test_get_attr__private_object_after_logout_fails),
+	    T(test_get_attr__null_template_fails),
+	    T(test_set_attr__label_change_persists),
+	    T(test_set_attr__sensitive_false_to_true_succeeds),
+	    T(test_set_attr__sensitive_true_to_false_fails),
+	    T(test_set_attr__extractable_true_to_false_succeeds),
+	    T(test_set_attr__extractable_false_to_true_fails),
+	    T(test_set_attr__class_is_read_only),
+	    T(test_set_attr__token_object_in_ro_session_fails),
+	    T(test_set_attr__unmodifiable_object_fails),
+	    T(test_set_attr__bad_object_fails),
+	    T(test_copy__with_new_label),
+	    T(test_copy__session_to_token),
+	    T(test_copy__to_token_in_ro_session_fails),
+	    T(test_copy__uncopyable_fails),
+	    T(test_copy__cannot_relax_sensitive),
+	    T(test_copy__bad_object_fails),
+	    T(test_destroy__then_handle_invalid),
+	    T(test_destroy__token_object_stays_gone),
+	    T(test_destroy__undestroyable_fails),
+	    T(test_destroy__token_object_in_ro_session_fails),
+	    T(test_destroy__bad_object_fails),
+	    T(test_object_size__succeeds),
+	    T(test_object_size__bad_object_fails),
+	    T(test_object_size__null_fails),
+	    T(test_lifetime__session_object_shared_by_sessions),
+	    T(test_lifetime__session_object_dies_with_session),
+	    T(test_lifetime__token_objects_persist),
 	};
 
 	return api_run(argc, argv, "api_object", tests, NELEM(tests));

@@ -86,17 +86,17 @@ static void test_session__open_bad_slot_fails(void **state)
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 
 	(void)state;
-	assert_rv(CKR_SLOT_ID_INVALID,
-		  p11->C_OpenSession(0x7ffffff0, CKF_SERIAL_SESSION, NULL,
-				     NULL, &s));
+	assert_rv(
+	    CKR_SLOT_ID_INVALID,
+	    p11->C_OpenSession(0x7ffffff0, CKF_SERIAL_SESSION, NULL, NULL, &s));
 }
 
 static void test_session__open_null_handle_fails(void **state)
 {
 	(void)state;
-	assert_rv(CKR_ARGUMENTS_BAD,
-		  p11->C_OpenSession(api_slot, CKF_SERIAL_SESSION, NULL, NULL,
-				     NULL));
+	assert_rv(
+	    CKR_ARGUMENTS_BAD,
+	    p11->C_OpenSession(api_slot, CKF_SERIAL_SESSION, NULL, NULL, NULL));
 }
 
 static void test_session__open_on_uninitialized_token_fails(void **state)
@@ -137,9 +137,9 @@ static void test_session__ro_open_while_so_fails(void **state)
 
 	(void)state;
 	api_login(s, CKU_SO);
-	assert_rv(CKR_SESSION_READ_WRITE_SO_EXISTS,
-		  p11->C_OpenSession(api_slot, CKF_SERIAL_SESSION, NULL, NULL,
-				     &ro));
+	assert_rv(
+	    CKR_SESSION_READ_WRITE_SO_EXISTS,
+	    p11->C_OpenSession(api_slot, CKF_SERIAL_SESSION, NULL, NULL, &ro));
 }
 
 static void test_session__rw_open_while_so_is_so(void **state)
@@ -282,29 +282,29 @@ static void test_session__login_kept_while_a_session_is_open(void **state)
 
 /* ---- the session-handle check of every function ----------------------- */
 
-#define BAD_HANDLE_TEST(fn, call)                                          \
-	static void test_session__bad_handle_##fn(void **state)            \
-	{                                                                  \
-		CK_SESSION_HANDLE s = stale_session();                     \
-		CK_OBJECT_HANDLE obj = 0;                                  \
-		CK_ULONG n = 0;                                            \
-		CK_BYTE buf[64] = {0};                                     \
-		CK_OBJECT_CLASS cls = CKO_DATA;                            \
-		CK_ATTRIBUTE tmpl[] = {ATTR(CKA_CLASS, &cls)};             \
-		CK_ATTRIBUTE label[] = {ATTR_STR(CKA_LABEL, "copy")};      \
-		CK_MECHANISM mech = {CKM_SHA256, NULL, 0};                 \
-		CK_SESSION_INFO si;                                        \
-                                                                           \
-		(void)state;                                               \
-		(void)obj;                                                 \
-		(void)n;                                                   \
-		(void)buf;                                                 \
-		(void)tmpl;                                                \
-		(void)label;                                               \
-		(void)mech;                                                \
-		(void)si;                                                  \
-		obj = public_object();                                 \
-		assert_rv(CKR_SESSION_HANDLE_INVALID, call);               \
+#define BAD_HANDLE_TEST(fn, call)                                              \
+	static void test_session__bad_handle_##fn(void **state)                \
+	{                                                                      \
+		CK_SESSION_HANDLE s = stale_session();                         \
+		CK_OBJECT_HANDLE obj = 0;                                      \
+		CK_ULONG n = 0;                                                \
+		CK_BYTE buf[64] = {0};                                         \
+		CK_OBJECT_CLASS cls = CKO_DATA;                                \
+		CK_ATTRIBUTE tmpl[] = {ATTR(CKA_CLASS, &cls)};                 \
+		CK_ATTRIBUTE label[] = {ATTR_STR(CKA_LABEL, "copy")};          \
+		CK_MECHANISM mech = {CKM_SHA256, NULL, 0};                     \
+		CK_SESSION_INFO si;                                            \
+                                                                               \
+		(void)state;                                                   \
+		(void)obj;                                                     \
+		(void)n;                                                       \
+		(void)buf;                                                     \
+		(void)tmpl;                                                    \
+		(void)label;                                                   \
+		(void)mech;                                                    \
+		(void)si;                                                      \
+		obj = public_object();                                         \
+		assert_rv(CKR_SESSION_HANDLE_INVALID, call);                   \
 	}
 
 /* A live public token object, so only the session is wrong. */
@@ -322,16 +322,14 @@ BAD_HANDLE_TEST(get_session_info, p11->C_GetSessionInfo(s, &si))
 BAD_HANDLE_TEST(login, p11->C_Login(s, CKU_USER, API_PIN(API_USER_PIN)))
 BAD_HANDLE_TEST(logout, p11->C_Logout(s))
 BAD_HANDLE_TEST(init_pin, p11->C_InitPIN(s, API_PIN("5678")))
-BAD_HANDLE_TEST(set_pin, p11->C_SetPIN(s, API_PIN(API_USER_PIN),
-				       API_PIN("5678")))
+BAD_HANDLE_TEST(set_pin,
+		p11->C_SetPIN(s, API_PIN(API_USER_PIN), API_PIN("5678")))
 BAD_HANDLE_TEST(create_object, p11->C_CreateObject(s, tmpl, 1, &obj))
 BAD_HANDLE_TEST(copy_object, p11->C_CopyObject(s, obj, label, 1, &obj))
 BAD_HANDLE_TEST(destroy_object, p11->C_DestroyObject(s, obj))
 BAD_HANDLE_TEST(get_object_size, p11->C_GetObjectSize(s, obj, &n))
-BAD_HANDLE_TEST(get_attribute_value,
-		p11->C_GetAttributeValue(s, obj, tmpl, 1))
-BAD_HANDLE_TEST(set_attribute_value,
-		p11->C_SetAttributeValue(s, obj, tmpl, 1))
+BAD_HANDLE_TEST(get_attribute_value, p11->C_GetAttributeValue(s, obj, tmpl, 1))
+BAD_HANDLE_TEST(set_attribute_value, p11->C_SetAttributeValue(s, obj, tmpl, 1))
 BAD_HANDLE_TEST(find_objects_init, p11->C_FindObjectsInit(s, tmpl, 1))
 BAD_HANDLE_TEST(find_objects, p11->C_FindObjects(s, &obj, 1, &n))
 BAD_HANDLE_TEST(find_objects_final, p11->C_FindObjectsFinal(s))
@@ -343,48 +341,48 @@ BAD_HANDLE_TEST(digest_init, p11->C_DigestInit(s, &mech))
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_session__open_without_serial_flag_fails),
-		T(test_session__open_ro_is_ro_public),
-		T(test_session__open_rw_is_rw_public),
-		T(test_session__ro_user_state),
-		T(test_session__rw_user_state),
-		T(test_session__rw_so_state),
-		T(test_session__open_bad_slot_fails),
-		T(test_session__open_null_handle_fails),
-		T(test_session__open_on_uninitialized_token_fails),
-		T(test_session__handles_are_distinct),
-		T(test_session__new_session_shares_login),
-		T(test_session__ro_open_while_so_fails),
-		T(test_session__rw_open_while_so_is_so),
-		T(test_session__so_login_with_ro_open_fails),
-		T(test_session__info_null_fails),
-		T(test_session__info_never_issued_handle_fails),
-		T(test_session__close_then_use_fails),
-		T(test_session__close_leaves_others_open),
-		T(test_session__close_all_invalidates_all),
-		T(test_session__close_all_without_sessions_succeeds),
-		T(test_session__close_all_bad_slot_fails),
-		T(test_session__close_all_spares_other_tokens),
-		T(test_session__close_all_logs_out),
-		T(test_session__closing_last_session_logs_out),
-		T(test_session__login_kept_while_a_session_is_open),
-		T(test_session__bad_handle_close_session),
-		T(test_session__bad_handle_get_session_info),
-		T(test_session__bad_handle_login),
-		T(test_session__bad_handle_logout),
-		T(test_session__bad_handle_init_pin),
-		T(test_session__bad_handle_set_pin),
-		T(test_session__bad_handle_create_object),
-		T(test_session__bad_handle_copy_object),
-		T(test_session__bad_handle_destroy_object),
-		T(test_session__bad_handle_get_object_size),
-		T(test_session__bad_handle_get_attribute_value),
-		T(test_session__bad_handle_set_attribute_value),
-		T(test_session__bad_handle_find_objects_init),
-		T(test_session__bad_handle_find_objects),
-		T(test_session__bad_handle_find_objects_final),
-		T(test_session__bad_handle_generate_random),
-		T(test_session__bad_handle_digest_init),
+	    T(test_session__open_without_serial_flag_fails),
+	    T(test_session__open_ro_is_ro_public),
+	    T(test_session__open_rw_is_rw_public),
+	    T(test_session__ro_user_state),
+	    T(test_session__rw_user_state),
+	    T(test_session__rw_so_state),
+	    T(test_session__open_bad_slot_fails),
+	    T(test_session__open_null_handle_fails),
+	    T(test_session__open_on_uninitialized_token_fails),
+	    T(test_session__handles_are_distinct),
+	    T(test_session__new_session_shares_login),
+	    T(test_session__ro_open_while_so_fails),
+	    T(test_session__rw_open_while_so_is_so),
+	    T(test_session__so_login_with_ro_open_fails),
+	    T(test_session__info_null_fails),
+	    T(test_session__info_never_issued_handle_fails),
+	    T(test_session__close_then_use_fails),
+	    T(test_session__close_leaves_others_open),
+	    T(test_session__close_all_invalidates_all),
+	    T(test_session__close_all_without_sessions_succeeds),
+	    T(test_session__close_all_bad_slot_fails),
+	    T(test_session__close_all_spares_other_tokens),
+	    T(test_session__close_all_logs_out),
+	    T(test_session__closing_last_session_logs_out),
+	    T(test_session__login_kept_while_a_session_is_open),
+	    T(test_session__bad_handle_close_session),
+	    T(test_session__bad_handle_get_session_info),
+	    T(test_session__bad_handle_login),
+	    T(test_session__bad_handle_logout),
+	    T(test_session__bad_handle_init_pin),
+	    T(test_session__bad_handle_set_pin),
+	    T(test_session__bad_handle_create_object),
+	    T(test_session__bad_handle_copy_object),
+	    T(test_session__bad_handle_destroy_object),
+	    T(test_session__bad_handle_get_object_size),
+	    T(test_session__bad_handle_get_attribute_value),
+	    T(test_session__bad_handle_set_attribute_value),
+	    T(test_session__bad_handle_find_objects_init),
+	    T(test_session__bad_handle_find_objects),
+	    T(test_session__bad_handle_find_objects_final),
+	    T(test_session__bad_handle_generate_random),
+	    T(test_session__bad_handle_digest_init),
 	};
 
 	return api_run(argc, argv, "api_session", tests, NELEM(tests));

@@ -206,8 +206,7 @@ static void test_token__info_bad_slot_fails(void **state)
 	CK_TOKEN_INFO ti;
 
 	(void)state;
-	assert_rv(CKR_SLOT_ID_INVALID,
-		  p11->C_GetTokenInfo(unused_slot(), &ti));
+	assert_rv(CKR_SLOT_ID_INVALID, p11->C_GetTokenInfo(unused_slot(), &ti));
 }
 
 static void test_token__info_null_fails(void **state)
@@ -229,10 +228,10 @@ static void test_token__info_after_init_is_truthful(void **state)
 	assert_true(ti.flags & CKF_USER_PIN_INITIALIZED);
 	assert_true(ti.flags & CKF_TOKEN_INITIALIZED);
 	assert_false(ti.flags & CKF_WRITE_PROTECTED);
-	assert_false(ti.flags & (CKF_USER_PIN_COUNT_LOW |
-				 CKF_USER_PIN_FINAL_TRY |
-				 CKF_USER_PIN_LOCKED | CKF_SO_PIN_COUNT_LOW |
-				 CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_LOCKED));
+	assert_false(ti.flags &
+		     (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY |
+		      CKF_USER_PIN_LOCKED | CKF_SO_PIN_COUNT_LOW |
+		      CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_LOCKED));
 	api_assert_padded(ti.manufacturerID, sizeof(ti.manufacturerID));
 	api_assert_padded(ti.model, sizeof(ti.model));
 	api_assert_padded(ti.serialNumber, sizeof(ti.serialNumber));
@@ -538,55 +537,54 @@ static void test_wait_for_slot_event__dont_block_returns(void **state)
 			 p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &slot, NULL));
 }
 
-#define T_INIT(f)                                                          \
-	cmocka_unit_test_setup_teardown(f, api_setup_initialized,          \
-					api_teardown)
-#define T_TOKEN(f)                                                         \
+#define T_INIT(f)                                                              \
+	cmocka_unit_test_setup_teardown(f, api_setup_initialized, api_teardown)
+#define T_TOKEN(f)                                                             \
 	cmocka_unit_test_setup_teardown(f, api_setup_token, api_teardown)
-#define T_NOUSER(f)                                                        \
-	cmocka_unit_test_setup_teardown(f, api_setup_token_no_user,        \
+#define T_NOUSER(f)                                                            \
+	cmocka_unit_test_setup_teardown(f, api_setup_token_no_user,            \
 					api_teardown)
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T_INIT(test_slot__list_length_query),
-		T_INIT(test_slot__fresh_store_has_one_free_slot),
-		T_INIT(test_slot__list_too_small_fails),
-		T_INIT(test_slot__list_exact_size_succeeds),
-		T_INIT(test_slot__list_null_count_fails),
-		T_INIT(test_slot__list_token_present_lists_all),
-		T_INIT(test_slot__init_token_adds_free_slot),
-		T_INIT(test_slot__ids_stable_across_reinitialize),
-		T_INIT(test_slot__ids_fit_signed_32_bit),
-		T_INIT(test_slot__info_bad_slot_fails),
-		T_INIT(test_slot__info_null_fails),
-		T_INIT(test_slot__info_token_present_and_padded),
-		T_INIT(test_token__info_bad_slot_fails),
-		T_INIT(test_token__info_null_fails),
-		T_TOKEN(test_token__info_after_init_is_truthful),
-		T_NOUSER(test_token__user_pin_flag_clear_before_init_pin),
-		T_TOKEN(test_token__pin_lengths_from_config),
-		T_INIT(test_token__serials_unique),
-		T_TOKEN(test_token__session_counts),
-		T_TOKEN(test_init_token__reinit_wipes_token),
-		T_TOKEN(test_init_token__reinit_keeps_slot_count),
-		T_TOKEN(test_init_token__wrong_so_pin_fails),
-		T_TOKEN(test_init_token__session_open_fails),
-		T_INIT(test_init_token__short_pin_fails),
-		T_INIT(test_init_token__long_pin_fails),
-		T_INIT(test_init_token__null_label_fails),
-		T_INIT(test_init_token__null_pin_fails),
-		T_INIT(test_init_token__bad_slot_fails),
-		T_TOKEN(test_init_token__tokens_are_independent),
-		T_TOKEN(test_mechanism__list_length_query),
-		T_TOKEN(test_mechanism__list_too_small_fails),
-		T_INIT(test_mechanism__list_bad_slot_fails),
-		T_TOKEN(test_mechanism__list_null_count_fails),
-		T_TOKEN(test_mechanism__info_for_each_listed),
-		T_TOKEN(test_mechanism__info_unknown_fails),
-		T_INIT(test_mechanism__info_bad_slot_fails),
-		T_INIT(test_wait_for_slot_event__dont_block_returns),
+	    T_INIT(test_slot__list_length_query),
+	    T_INIT(test_slot__fresh_store_has_one_free_slot),
+	    T_INIT(test_slot__list_too_small_fails),
+	    T_INIT(test_slot__list_exact_size_succeeds),
+	    T_INIT(test_slot__list_null_count_fails),
+	    T_INIT(test_slot__list_token_present_lists_all),
+	    T_INIT(test_slot__init_token_adds_free_slot),
+	    T_INIT(test_slot__ids_stable_across_reinitialize),
+	    T_INIT(test_slot__ids_fit_signed_32_bit),
+	    T_INIT(test_slot__info_bad_slot_fails),
+	    T_INIT(test_slot__info_null_fails),
+	    T_INIT(test_slot__info_token_present_and_padded),
+	    T_INIT(test_token__info_bad_slot_fails),
+	    T_INIT(test_token__info_null_fails),
+	    T_TOKEN(test_token__info_after_init_is_truthful),
+	    T_NOUSER(test_token__user_pin_flag_clear_before_init_pin),
+	    T_TOKEN(test_token__pin_lengths_from_config),
+	    T_INIT(test_token__serials_unique),
+	    T_TOKEN(test_token__session_counts),
+	    T_TOKEN(test_init_token__reinit_wipes_token),
+	    T_TOKEN(test_init_token__reinit_keeps_slot_count),
+	    T_TOKEN(test_init_token__wrong_so_pin_fails),
+	    T_TOKEN(test_init_token__session_open_fails),
+	    T_INIT(test_init_token__short_pin_fails),
+	    T_INIT(test_init_token__long_pin_fails),
+	    T_INIT(test_init_token__null_label_fails),
+	    T_INIT(test_init_token__null_pin_fails),
+	    T_INIT(test_init_token__bad_slot_fails),
+	    T_TOKEN(test_init_token__tokens_are_independent),
+	    T_TOKEN(test_mechanism__list_length_query),
+	    T_TOKEN(test_mechanism__list_too_small_fails),
+	    T_INIT(test_mechanism__list_bad_slot_fails),
+	    T_TOKEN(test_mechanism__list_null_count_fails),
+	    T_TOKEN(test_mechanism__info_for_each_listed),
+	    T_TOKEN(test_mechanism__info_unknown_fails),
+	    T_INIT(test_mechanism__info_bad_slot_fails),
+	    T_INIT(test_wait_for_slot_event__dont_block_returns),
 	};
 
 	return api_run(argc, argv, "api_slot", tests, NELEM(tests));

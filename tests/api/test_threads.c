@@ -54,13 +54,13 @@ static void assert_no_failures(void)
 			 run.first);
 }
 
-#define CHECK(what, call)                                                  \
-	do {                                                               \
-		CK_RV rv_ = (call);                                        \
-		if (rv_ != CKR_OK) {                                       \
-			record(what, rv_, id);                             \
-			goto out;                                          \
-		}                                                          \
+#define CHECK(what, call)                                                      \
+	do {                                                                   \
+		CK_RV rv_ = (call);                                            \
+		if (rv_ != CKR_OK) {                                           \
+			record(what, rv_, id);                                 \
+			goto out;                                              \
+		}                                                              \
 	} while (0)
 
 static CK_RV count_label(CK_SESSION_HANDLE s, const char *label,
@@ -135,9 +135,8 @@ static void run_workers(void *(*fn)(void *), int n)
 
 	assert_true(n <= NTHREADS);
 	for (int i = 0; i < n; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, fn,
-						(void *)(intptr_t)i),
-				 0);
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, fn, (void *)(intptr_t)i), 0);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 }
@@ -162,8 +161,8 @@ static void *session_worker(void *arg)
 	for (int k = 0; k < ITERATIONS; k++) {
 		CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 		CK_SESSION_INFO si;
-		CK_FLAGS flags = CKF_SERIAL_SESSION |
-				 (k % 2 ? CKF_RW_SESSION : 0);
+		CK_FLAGS flags =
+		    CKF_SERIAL_SESSION | (k % 2 ? CKF_RW_SESSION : 0);
 
 		CHECK("C_OpenSession",
 		      p11->C_OpenSession(api_slot, flags, NULL, NULL, &s));
@@ -273,9 +272,9 @@ static int setup_threaded(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_threads__object_work_in_parallel),
-		T(test_threads__sessions_open_close_in_parallel),
-		T(test_threads__login_logout_under_readers),
+	    T(test_threads__object_work_in_parallel),
+	    T(test_threads__sessions_open_close_in_parallel),
+	    T(test_threads__login_logout_under_readers),
 	};
 
 	return api_run(argc, argv, "api_threads", tests, NELEM(tests));
