@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crypto.h"
 #include "token/rules.h"
 
 /* Looks up the session and locks its token, synchronised with the store.
@@ -86,22 +85,6 @@ out_leave:
 	return rv;
 }
 
-/* A fresh CKA_UNIQUE_ID for a copy: 16 hex digits, as rules.c makes. */
-static CK_RV new_unique_id(struct cf_object *o)
-{
-	static const char digits[] = "0123456789abcdef";
-	uint8_t rnd[8];
-	char hex[16];
-
-	if (!cf_random(rnd, sizeof(rnd)))
-		return CKR_FUNCTION_FAILED;
-	for (int i = 0; i < 8; i++) {
-		hex[2 * i] = digits[rnd[i] >> 4];
-		hex[2 * i + 1] = digits[rnd[i] & 15];
-	}
-	return cf_object_set(o, CKA_UNIQUE_ID, hex, sizeof(hex));
-}
-
 /* 5.7.2 */
 CF_EXPORT CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE src,
 			     CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
@@ -123,21 +106,12 @@ CF_EXPORT CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE src,
 	rv = cf_objects_get_locked(s->token, src, &o);
 	if (rv != CKR_OK)
 		goto out_leave;
-	rv = cf_rules_check_change(o, tmpl, n, true,
-				   s->token->login == CKU_SO);
-	if (rv == CKR_OK)
-		rv = cf_object_dup(o, &copy);
-	if (rv == CKR_OK)
-		rv = cf_rules_apply_change(copy, tmpl, n);
-	if (rv == CKR_OK)
-		rv = new_unique_id(copy);
+	rv = cf_rules_copy_object(o, tmpl, n, s->token->login == CKU_SO,
+				  &copy);
 	if (rv == CKR_OK)
 		rv = may_write(s, copy);
-	if (rv == CKR_OK) {
-		copy->id = 0;
-		copy->handle = CK_INVALID_HANDLE;
+	if (rv == CKR_OK)
 		rv = cf_objects_add_locked(s->token, copy, s->handle);
-	}
 	if (rv == CKR_OK)
 		*out = copy->handle;
 	cf_object_unref(copy);
@@ -320,34 +294,38 @@ out_leave:
 	return rv;
 }
 
-/* 5.7.8 */
+/* 5.7.8: objects destroyed since C_FindObjectsInit are skipped. */
 CF_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out,
 			      CK_ULONG max, CK_ULONG_PTR count)
 {
 	struct cf_session *s;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv;
 
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, &s);
+	rv = enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (count == NULL || (out == NULL && max > 0)) {
 		rv = CKR_ARGUMENTS_BAD;
-		goto out_put;
+		goto out_leave;
 	}
 	cf_mutex_lock(s->lock);
 	if (!s->find.active) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
 		CK_ULONG k = 0;
-		while (k < max && s->find.pos < s->find.n)
-			out[k++] = s->find.handles[s->find.pos++];
+		while (k < max && s->find.pos < s->find.n) {
+			CK_OBJECT_HANDLE oh = s->find.handles[s->find.pos++];
+			struct cf_object *o;
+			if (cf_objects_get_locked(s->token, oh, &o) != CKR_OK)
+				continue;
+			cf_object_unref(o);
+			out[k++] = oh;
+		}
 		*count = k;
 	}
 	cf_mutex_unlock(s->lock);
-out_put:
-	cf_session_put(s);
+out_leave:
+	leave(s);
 	return rv;
 }
 

@@ -186,10 +186,8 @@ CF_EXPORT CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pin,
 	rv = cf_session_get(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (!cf_session_rw(s)) {
-		rv = CKR_SESSION_READ_ONLY;
-		goto out_put;
-	}
+	/* Only the "R/W SO Functions" state may (section 5.5.9); an R/O
+	 * session is never in it. */
 	if (cf_session_state(s) != CKS_RW_SO_FUNCTIONS) {
 		rv = CKR_USER_NOT_LOGGED_IN;
 		goto out_put;

@@ -565,6 +565,18 @@ static CK_RV candidates(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 	return rv;
 }
 
+/* A search must not become an oracle for what cannot be read: an object
+ * matches only if every attribute the template names is one the caller
+ * could read (and is present, so unsealed key material never matches). */
+static bool matches(const struct cf_object *o, const CK_ATTRIBUTE *tmpl,
+		    CK_ULONG n)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		if (cf_rules_attr_hidden(o, tmpl[i].type))
+			return false;
+	return cf_object_match(o, tmpl, n);
+}
+
 static CK_RV handles_push(CK_OBJECT_HANDLE **out, size_t *n, size_t *cap,
 			  CK_OBJECT_HANDLE h)
 {
@@ -604,7 +616,7 @@ CK_RV cf_objects_find_locked(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 			rv = grv;
 		if (grv != CKR_OK)
 			continue;
-		if (cf_object_match(o, tmpl, n))
+		if (matches(o, tmpl, n))
 			rv = handles_push(out, count, &cap, o->handle);
 		cf_object_unref(o);
 	}
@@ -614,7 +626,7 @@ CK_RV cf_objects_find_locked(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 		if (t->session_objects.slots[i].key == 0 ||
 		    !cf_token_user_visible_locked(t, o))
 			continue;
-		if (cf_object_match(o, tmpl, n))
+		if (matches(o, tmpl, n))
 			rv = handles_push(out, count, &cap, o->handle);
 	}
 	if (rv != CKR_OK) {

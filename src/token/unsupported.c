@@ -11,16 +11,27 @@
 /* The parameters are the spec's; none is used. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-static CK_RV not_supported(void)
+/* A bad session handle is reported as such before anything else, as a
+ * client probing the function would see from a full implementation. */
+static CK_RV not_supported(CK_SESSION_HANDLE h)
 {
+	struct cf_session *s;
 	CK_RV rv = cf_library_ready();
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
+
+	if (rv != CKR_OK)
+		return rv;
+	rv = cf_session_get(h, &s);
+	if (rv != CKR_OK)
+		return rv;
+	cf_session_put(s);
+	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
+/* Every function here takes the session handle first, named h. */
 #define NOT_SUPPORTED(name, ...)                                              \
 	CF_EXPORT CK_RV name(__VA_ARGS__)                                     \
 	{                                                                     \
-		return not_supported();                                       \
+		return not_supported(h);                                      \
 	}
 
 typedef CK_SESSION_HANDLE SH;
