@@ -40,7 +40,7 @@ check: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --no-rebuild --num-processes 2 || rc=1; \
-	meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite unit --suite api || rc=1; \
+	meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite unit --suite api --suite crash --suite interop || rc=1; \
 	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json || rc=1; \
 	exit $$rc
 
