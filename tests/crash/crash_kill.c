@@ -785,7 +785,7 @@ int main(int argc, char **argv)
 {
 	struct run r = {0};
 	struct h_results res;
-	unsigned int rounds = ROUNDS_DEFAULT, passed = 0, delay;
+	unsigned int rounds = ROUNDS_DEFAULT, passed = 0, delay = 0;
 	unsigned long before_c, before_d;
 	uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	bool keep = false, lost = false, ok;
