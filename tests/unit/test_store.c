@@ -234,12 +234,12 @@ static void test_store__open_null_arguments_fail_einval(void **state)
 	assert_int_equal(access(f->path, F_OK), -1);
 }
 
-static void test_store__open_directory_fails(void **state)
+static void test_store__open_directory_fails_eisdir(void **state)
 {
 	struct fx *f = *state;
 	struct cf_store *s = NULL;
 
-	assert_true(cf_store_open(f->dir, false, &s) < 0);
+	assert_int_equal(cf_store_open(f->dir, false, &s), -EISDIR);
 	assert_null(s);
 }
 
@@ -1516,7 +1516,7 @@ int main(void)
 	    T(test_store__create_existing_fails_eexist),
 	    T(test_store__create_existing_leaves_it_intact),
 	    T(test_store__open_null_arguments_fail_einval),
-	    T(test_store__open_directory_fails),
+	    T(test_store__open_directory_fails_eisdir),
 	    T(test_store__db_and_wal_are_mode_0600),
 	    T(test_store__garbage_file_fails_eio),
 	    T(test_store__empty_file_fails_eio),
