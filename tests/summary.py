@@ -29,7 +29,7 @@ for path in sys.argv[1:]:
             failed += noks
             if res not in ("OK", "EXPECTEDFAIL", "SKIP") and noks == 0:
                 failed += 1  # crashed or timed out after its last case
-        elif res == "OK":
+        elif res in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif res == "SKIP":
             skipped += 1
