@@ -317,6 +317,55 @@ static void test_find__attribute_of_other_class_matches_nothing(void **s_)
 	expect(f.s, t, NELEM(t), NULL, 0);
 }
 
+/* Creates a token AES key with a known value. */
+static CK_OBJECT_HANDLE aes_with_value(CK_BBOOL sensitive,
+				       const unsigned char value[32])
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, extractable = !sensitive;
+	CK_ATTRIBUTE t[] = {
+	    ATTR(CKA_CLASS, &cls),	    ATTR(CKA_KEY_TYPE, &kt),
+	    ATTR(CKA_TOKEN, &yes),	    ATTR(CKA_SENSITIVE, &sensitive),
+	    ATTR(CKA_EXTRACTABLE, &extractable),
+	    ATTR_BUF(CKA_VALUE, value, 32),
+	};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+
+	assert_rv(CKR_OK, p11->C_CreateObject(f.s, t, NELEM(t), &h));
+	return h;
+}
+
+/* A search must not be an oracle for a value C_GetAttributeValue refuses:
+ * guessing a sensitive key's CKA_VALUE finds nothing. */
+static void test_find__sensitive_value_never_matches(void **state)
+{
+	unsigned char value[32];
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls),
+			    ATTR_BUF(CKA_VALUE, value, sizeof(value))};
+
+	(void)state;
+	memset(value, 0x5a, sizeof(value));
+	aes_with_value(CK_TRUE, value);
+	expect(f.s, t, NELEM(t), NULL, 0);
+}
+
+/* The same search for a key whose value may be read does find it. */
+static void test_find__readable_value_matches(void **state)
+{
+	unsigned char value[32];
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls),
+			    ATTR_BUF(CKA_VALUE, value, sizeof(value))};
+	CK_OBJECT_HANDLE want[1];
+
+	(void)state;
+	memset(value, 0xa5, sizeof(value));
+	want[0] = aes_with_value(CK_FALSE, value);
+	expect(f.s, t, NELEM(t), want, 1);
+}
+
 #define T(fn)                                                                  \
 	cmocka_unit_test_setup_teardown(fn, setup_objects, teardown_objects)
 
@@ -344,6 +393,8 @@ int main(int argc, char **argv)
 	    T(test_find__sessions_search_independently),
 	    T(test_find__object_created_during_find_is_optional),
 	    T(test_find__destroyed_object_never_returned),
+	    T(test_find__sensitive_value_never_matches),
+	    T(test_find__readable_value_matches),
 	    T(test_find__unknown_attribute_matches_nothing),
 	    T(test_find__attribute_of_other_class_matches_nothing),
 	};
