@@ -81,47 +81,7 @@ CF_EXPORT CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 	return rv;
 }
 
-/* 5.6.7: operation state is not exportable from coffer (it would carry key
- * material out of the token). */
-CF_EXPORT CK_RV C_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state,
-				    CK_ULONG_PTR len)
-{
-	struct cf_session *s;
-	CK_RV rv = cf_library_ready();
-
-	(void)state;
-	(void)len;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, &s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_session_put(s);
-	return CKR_FUNCTION_NOT_SUPPORTED;
-}
-
-/* 5.6.8 */
-CF_EXPORT CK_RV C_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state,
-				    CK_ULONG len, CK_OBJECT_HANDLE enc_key,
-				    CK_OBJECT_HANDLE auth_key)
-{
-	struct cf_session *s;
-	CK_RV rv = cf_library_ready();
-
-	(void)state;
-	(void)len;
-	(void)enc_key;
-	(void)auth_key;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, &s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_session_put(s);
-	return CKR_FUNCTION_NOT_SUPPORTED;
-}
-
-/* True when the token has an R/O session open (library lock inside). */
+/* True when the token has an R/O session open (token lock inside). */
 static bool has_ro_session(struct cf_token *t)
 {
 	bool ro;
@@ -226,20 +186,4 @@ CF_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE h)
 	cf_mutex_unlock(s->token->lock);
 	cf_session_put(s);
 	return rv;
-}
-
-/* 5.6.5 (3.0) */
-CF_EXPORT CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
-{
-	struct cf_session *s;
-	CK_RV rv = cf_library_ready();
-
-	(void)flags;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, &s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_session_put(s);
-	return CKR_FUNCTION_NOT_SUPPORTED;
 }

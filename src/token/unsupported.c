@@ -41,6 +41,13 @@ typedef CK_BYTE_PTR BP;
 typedef CK_ULONG UL;
 typedef CK_ULONG_PTR ULP;
 
+/* 5.6.5 (3.0) session cancel: no operation that it could cancel yet */
+NOT_SUPPORTED(C_SessionCancel, SH h, CK_FLAGS f)
+/* 5.6.7, 5.6.8: never supported, by policy: an exported operation state
+ * would carry key material out of the token (docs/security.md). */
+NOT_SUPPORTED(C_GetOperationState, SH h, BP state, ULP len)
+NOT_SUPPORTED(C_SetOperationState, SH h, BP state, UL len, OH enc_key,
+	      OH auth_key)
 /* 5.8 encryption */
 NOT_SUPPORTED(C_EncryptInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_Encrypt, SH h, BP in, UL inl, BP out, ULP outl)
