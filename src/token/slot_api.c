@@ -7,6 +7,18 @@
 
 #include <string.h>
 
+/* The shim's first step for slot functions: an initialized library and a
+ * slot that exists. */
+static CK_RV slot_token(CK_SLOT_ID slot, struct cf_token **t)
+{
+	CK_RV rv = cf_library_ready();
+
+	*t = NULL;
+	if (rv != CKR_OK)
+		return rv;
+	return cf_library_token(slot, t);
+}
+
 /* 5.5.2 */
 CF_EXPORT CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list,
 			      CK_ULONG_PTR count)
@@ -38,11 +50,8 @@ CF_EXPORT CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list,
 CF_EXPORT CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 {
 	struct cf_token *t;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv = slot_token(slot, &t);
 
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_library_token(slot, &t);
 	if (rv != CKR_OK)
 		return rv;
 	if (info == NULL)
@@ -64,11 +73,8 @@ CF_EXPORT CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 CF_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	struct cf_token *t;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv = slot_token(slot, &t);
 
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_library_token(slot, &t);
 	if (rv != CKR_OK)
 		return rv;
 	if (info == NULL)
@@ -102,12 +108,9 @@ CF_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
 				   CK_ULONG_PTR count)
 {
 	struct cf_token *t;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv = slot_token(slot, &t);
 
 	(void)list;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_library_token(slot, &t);
 	if (rv != CKR_OK)
 		return rv;
 	if (count == NULL)
@@ -121,12 +124,9 @@ CF_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
 				   CK_MECHANISM_INFO_PTR info)
 {
 	struct cf_token *t;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv = slot_token(slot, &t);
 
 	(void)type;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_library_token(slot, &t);
 	if (rv != CKR_OK)
 		return rv;
 	if (info == NULL)
@@ -146,11 +146,8 @@ CF_EXPORT CK_RV C_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len,
 {
 	struct cf_token *t;
 	bool was_free;
-	CK_RV rv = cf_library_ready();
+	CK_RV rv = slot_token(slot, &t);
 
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_library_token(slot, &t);
 	if (rv != CKR_OK)
 		return rv;
 	/* No protected authentication path: the PIN must be given. */
