@@ -818,12 +818,19 @@ static CK_RV decode_set(struct cf_object *o, CK_ATTRIBUTE_TYPE t,
 	CK_RV rv;
 	uint8_t *native;
 	CK_ULONG nlen;
+	uint8_t one[sizeof(CK_ULONG)];
 
 	if (kind != CF_ATTR_ULONG && kind != CF_ATTR_MECHS)
 		return cf_object_set(o, t, v, (CK_ULONG)len);
 	nlen = api_len(kind, len);
 	if (nlen == 0)
 		return cf_object_set(o, t, NULL, 0);
+	/* Most records hold several CK_ULONGs: convert those on the stack
+	 * (cf_object_set copies the value) rather than through the heap. */
+	if (kind == CF_ATTR_ULONG) {
+		to_api(kind, v, len, one);
+		return cf_object_set(o, t, one, nlen);
+	}
 	native = malloc(nlen);
 	if (native == NULL)
 		return CKR_HOST_MEMORY;
@@ -844,6 +851,16 @@ CK_RV cf_object_decode(struct cf_object *o, const uint8_t *buf, size_t len)
 		return CKR_DEVICE_ERROR;
 	if (count > cf_rbuf_left(&r) / ENTRY_MIN)
 		return CKR_DEVICE_ERROR;
+	/* One allocation for the attribute array instead of a doubling per
+	 * overflow; count is bounded by the record length just checked. */
+	if (count > o->cap - o->n) {
+		struct cf_attr *na =
+			realloc(o->attrs, (o->n + count) * sizeof(*na));
+		if (na == NULL)
+			return CKR_HOST_MEMORY;
+		o->attrs = na;
+		o->cap = o->n + count;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t t;
 		const uint8_t *v;

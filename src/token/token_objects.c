@@ -22,6 +22,7 @@
 #include "token/core.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,11 +49,34 @@ static bool has_secret(const struct cf_object *o)
 	return false;
 }
 
+/* SHA-256 of the private library context, fetched once and kept (never
+ * freed, like the context itself): every record read is checksummed, and a
+ * fetch per record costs a locked method-store lookup. Thread-safe: a
+ * thread that loses the race frees its own copy. */
+static const EVP_MD *sha256_md(void)
+{
+	static _Atomic(EVP_MD *) cached;
+	EVP_MD *md = atomic_load(&cached);
+	EVP_MD *expected = NULL;
+
+	if (md != NULL)
+		return md;
+	md = EVP_MD_fetch(cf_libctx(), "SHA256", NULL);
+	if (md == NULL)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&cached, &expected, md)) {
+		EVP_MD_free(md);
+		md = expected;
+	}
+	return md;
+}
+
 static bool checksum(const uint8_t *p, size_t len, uint8_t out[REC_SUM_LEN])
 {
-	uint8_t md[32];
-	bool ok = EVP_Q_digest(cf_libctx(), "SHA256", NULL, p, len, md,
-			       NULL) == 1;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	const EVP_MD *sha = sha256_md();
+	bool ok = sha != NULL &&
+		  EVP_Digest(p, len, md, NULL, sha, NULL) == 1;
 	if (ok)
 		memcpy(out, md, REC_SUM_LEN);
 	return ok;
