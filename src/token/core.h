@@ -112,8 +112,8 @@ CK_RV cf_library_token(CK_SLOT_ID slot, struct cf_token **out)
 CK_RV cf_library_add_free_slot(void) __attribute__((warn_unused_result));
 
 /* token.c: tokens and their store. */
-CK_RV cf_token_open(const struct cf_conf *conf, const char *path,
-		    struct cf_token **out) __attribute__((warn_unused_result));
+CK_RV cf_token_open(const char *path, struct cf_token **out)
+	__attribute__((warn_unused_result));
 CK_RV cf_token_new_free(CK_SLOT_ID slot, struct cf_token **out)
 	__attribute__((warn_unused_result));
 void cf_token_free(struct cf_token *t);

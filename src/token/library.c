@@ -124,7 +124,7 @@ static CK_RV scan_tokens(struct cf_library *lib)
 			continue;
 		/* A database that will not open is logged and left out, so
 		 * one damaged token does not take the others down. */
-		if (cf_token_open(&lib->conf, path, &t) != CKR_OK)
+		if (cf_token_open(path, &t) != CKR_OK)
 			continue;
 		rv = push_token(lib, t);
 		if (rv != CKR_OK) {

@@ -146,14 +146,12 @@ CK_RV cf_token_new_free(CK_SLOT_ID slot, struct cf_token **out)
 	return rv;
 }
 
-CK_RV cf_token_open(const struct cf_conf *conf, const char *path,
-		    struct cf_token **out)
+CK_RV cf_token_open(const char *path, struct cf_token **out)
 {
 	struct cf_token *t;
 	CK_RV rv;
 	int rc;
 
-	(void)conf;
 	*out = NULL;
 	rv = token_alloc(&t);
 	if (rv != CKR_OK)
@@ -362,6 +360,19 @@ out_key:
 	return rv;
 }
 
+/* Removes a half-made token database and the WAL files SQLite made with
+ * it, so no unopenable file is left in the token directory. */
+static void remove_files(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	char p[CF_CONF_PATH_MAX + 8];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+		remove(p);
+	}
+}
+
 CK_RV cf_token_init_locked(struct cf_token *t, const struct cf_conf *conf,
 			   const uint8_t *so_pin, size_t so_pin_len,
 			   const unsigned char label[32])
@@ -423,7 +434,7 @@ out_undo:
 	if (created) {
 		cf_store_close(t->store);
 		t->store = NULL;
-		remove(t->path);
+		remove_files(t->path);
 		t->path[0] = '\0';
 	}
 	return rv;
