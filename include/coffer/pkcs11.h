@@ -372,4 +372,21 @@ typedef struct CK_HKDF_PARAMS {
 } CK_HKDF_PARAMS;
 #endif /* COFFER_HAVE_SYSTEM_PKCS11_3 */
 
+/* 3.0 additions used by the mechanisms (Current Mechanisms 2.1.7, 2.14). */
+#ifndef CKG_MGF1_SHA3_224
+#define CKG_MGF1_SHA3_224 0x6UL
+#define CKG_MGF1_SHA3_256 0x7UL
+#define CKG_MGF1_SHA3_384 0x8UL
+#define CKG_MGF1_SHA3_512 0x9UL
+#endif
+#ifndef CKM_AES_KEY_WRAP_KWP
+#define CKM_AES_KEY_WRAP_KWP 0x210bUL
+#endif
+#ifndef CKD_SHA3_224_KDF
+#define CKD_SHA3_224_KDF 0xaUL
+#define CKD_SHA3_256_KDF 0xbUL
+#define CKD_SHA3_384_KDF 0xcUL
+#define CKD_SHA3_512_KDF 0xdUL
+#endif
+
 #endif /* COFFER_PKCS11_H */

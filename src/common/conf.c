@@ -37,6 +37,8 @@ void cf_conf_defaults(struct cf_conf *c)
 	c->pin_lockout = 10;
 	c->kdf_cost = CF_KDF_COST_DEFAULT;
 	c->max_sessions = 4096;
+	c->legacy_mechanisms = true;
+	c->strict_key_roles = true;
 }
 
 static char *trim(char *s)
@@ -64,6 +66,19 @@ static bool parse_ulong(const char *v, unsigned long lo, unsigned long hi,
 		return false;
 	*out = n;
 	return true;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+		*out = true;
+		return true;
+	}
+	if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
+		*out = false;
+		return true;
+	}
+	return false;
 }
 
 static bool copy_path(char *dst, const char *v)
@@ -128,6 +143,17 @@ static const char *apply(struct cf_conf *c, const char *k, const char *v)
 			return "max_sessions must be a number from 1 to "
 			       "1000000";
 		c->max_sessions = n;
+		return NULL;
+	}
+	if (strcmp(k, "legacy_mechanisms") == 0) {
+		if (!parse_bool(v, &c->legacy_mechanisms))
+			return "legacy_mechanisms must be yes or no";
+		return NULL;
+	}
+	if (strcmp(k, "key_roles") == 0) {
+		if (strcmp(v, "strict") != 0 && strcmp(v, "relaxed") != 0)
+			return "key_roles must be strict or relaxed";
+		c->strict_key_roles = strcmp(v, "strict") == 0;
 		return NULL;
 	}
 	return "unknown key";

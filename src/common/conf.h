@@ -26,6 +26,10 @@ struct cf_conf {
 	unsigned long pin_lockout;  /* failed logins before lock; 0 never */
 	unsigned int kdf_cost;      /* scrypt N = 2^kdf_cost, r = 8, p = 1 */
 	unsigned long max_sessions; /* per token, per application */
+	bool legacy_mechanisms;	    /* DES3 offered (docs/status.md) */
+	/* The key-role policy that defeats the known wrap/decrypt attacks
+	 * (docs/security.md); false only when the file says relaxed. */
+	bool strict_key_roles;
 };
 
 #define CF_KDF_COST_DEFAULT 15

@@ -21,6 +21,8 @@
 #include "common/map.h"
 #include "common/secmem.h"
 #include "token/lock.h"
+#include "token/mech/mech.h"
+#include "token/policy.h"
 #include "token/object.h"
 #include "token/store/store.h"
 #include "token/vault.h"
@@ -84,6 +86,8 @@ struct cf_session {
 	unsigned int refs; /* guarded by the library lock */
 	bool closed;
 	struct cf_find find;
+	/* Active cryptographic operations, one per kind (op.c). */
+	struct cf_op ops[CF_OP_KINDS];
 };
 
 struct cf_library {
@@ -152,6 +156,11 @@ bool cf_token_user_visible_locked(const struct cf_token *t,
 CK_RV cf_login_locked(struct cf_token *t, const struct cf_conf *conf,
 		      CK_USER_TYPE who, const uint8_t *pin, size_t pin_len)
 	__attribute__((warn_unused_result));
+/* CKU_CONTEXT_SPECIFIC: checks the user PIN (counted) without changing
+ * the login state. */
+CK_RV cf_login_context_locked(struct cf_token *t, const struct cf_conf *conf,
+			      const uint8_t *pin, size_t pin_len)
+	__attribute__((warn_unused_result));
 CK_RV cf_login_init_pin_locked(struct cf_token *t, const struct cf_conf *conf,
 			       const uint8_t *pin, size_t pin_len)
 	__attribute__((warn_unused_result));
@@ -197,7 +206,51 @@ CK_RV cf_session_close_all(struct cf_token *t)
 /* CKS_* state of s (takes the token lock). */
 CK_STATE cf_session_state(struct cf_session *s);
 bool cf_session_rw(const struct cf_session *s);
+/* What the session may do with an object it is about to write (token lock
+ * held): CKR_SESSION_READ_ONLY, CKR_USER_NOT_LOGGED_IN. */
+CK_RV cf_session_may_write(const struct cf_session *s,
+			   const struct cf_object *o)
+	__attribute__((warn_unused_result));
 void cf_find_clear(struct cf_find *f);
+
+/* op.c: operation state. */
+/* Starts an operation of kind with mechanism m on key key_h (ignored for
+ * digests): the session, the mechanism (CKR_MECHANISM_INVALID, also when
+ * it does not do kind), the key (CKR_KEY_HANDLE_INVALID, policy.h) and the
+ * family's init. CKR_OPERATION_ACTIVE when one of kind is active. */
+CK_RV cf_op_init(CK_SESSION_HANDLE h, enum cf_op_kind kind,
+		 CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key_h)
+	__attribute__((warn_unused_result));
+/* Finds the active operation of kind and holds the session lock (release
+ * with cf_op_leave). CKR_OPERATION_NOT_INITIALIZED when none. */
+CK_RV cf_op_enter(CK_SESSION_HANDLE h, enum cf_op_kind kind,
+		  struct cf_session **s, struct cf_op **op)
+	__attribute__((warn_unused_result));
+void cf_op_leave(struct cf_session *s);
+/* Ends op after a call that returned rv, unless the spec keeps it going:
+ * CKR_BUFFER_TOO_SMALL, or a successful length query. */
+void cf_op_settle(struct cf_op *op, CK_RV rv, bool length_query);
+/* The CKF_ flag a mechanism needs for kind. */
+CK_FLAGS cf_op_flag(enum cf_op_kind kind);
+/* Looks the mechanism up for a use needing flags need. */
+CK_RV cf_op_mech(const CK_MECHANISM *m, CK_FLAGS need,
+		 const struct cf_mech **out) __attribute__((warn_unused_result));
+/* Under the token lock: the key object h for use with mech (new
+ * reference in *obj, release under the token lock) and its cf_key. */
+CK_RV cf_op_key_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
+		       const struct cf_mech *mech, enum cf_use use,
+		       struct cf_object **obj, struct cf_key *key)
+	__attribute__((warn_unused_result));
+/* Under the session lock: */
+/* Ends op (frees the family state); a no-op when none is active. */
+void cf_op_end(struct cf_op *op);
+/* Ends every operation of the session. */
+void cf_op_end_all(struct cf_session *s);
+/* C_Login(CKU_CONTEXT_SPECIFIC): true when an operation of s waits for
+ * it (CKA_ALWAYS_AUTHENTICATE); satisfy clears the wait. Under the token
+ * lock (the session lock is taken inside). */
+bool cf_op_context_login_due(struct cf_session *s);
+void cf_op_context_login_done(struct cf_session *s);
 
 /* Copies a blank-padded fixed-width PKCS#11 string. */
 void cf_pad(unsigned char *dst, size_t width, const char *src);

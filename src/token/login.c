@@ -85,6 +85,21 @@ CK_RV cf_login_locked(struct cf_token *t, const struct cf_conf *conf,
 	return CKR_OK;
 }
 
+CK_RV cf_login_context_locked(struct cf_token *t, const struct cf_conf *conf,
+			      const uint8_t *pin, size_t pin_len)
+{
+	struct cf_secret key = {0};
+	CK_RV rv;
+
+	if (t->login != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	/* The full check, counted like any other: a key that asks for its
+	 * PIN on every use gets no cheaper guesses than a login. */
+	rv = verify_pin(t, conf, CKU_USER, pin, pin_len, &key);
+	cf_secret_clear(&key);
+	return rv;
+}
+
 /* Stores the token key wrapped under pin for who, and zeroes its counter,
  * in one commit. */
 static CK_RV store_pin(struct cf_token *t, const struct cf_conf *conf,

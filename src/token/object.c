@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/secmem.h"
 #include "pkcs11/schema.h"
@@ -103,8 +104,11 @@ static size_t find_pos(const struct cf_object *o, CK_ATTRIBUTE_TYPE t,
 	return lo;
 }
 
+/* Called after every change: a cached OpenSSL key may no longer match. */
 static void refresh(struct cf_object *o)
 {
+	EVP_PKEY_free(o->pkey);
+	o->pkey = NULL;
 	o->cls = cf_object_ulong(o, CKA_CLASS, CK_UNAVAILABLE_INFORMATION);
 	o->key_type =
 	    cf_object_ulong(o, CKA_KEY_TYPE, CK_UNAVAILABLE_INFORMATION);
@@ -131,6 +135,7 @@ static void object_free(struct cf_object *o)
 		value_free(o->attrs[i].value, o->attrs[i].len,
 			   o->attrs[i].secret);
 	free(o->attrs);
+	EVP_PKEY_free(o->pkey);
 	free(o);
 }
 

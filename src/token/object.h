@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "coffer/pkcs11.h"
 #include "common/buf.h"
 
@@ -41,6 +43,10 @@ struct cf_object {
 	size_t n, cap;
 	struct cf_attr *attrs; /* sorted by type, unique */
 	unsigned int refs;     /* guarded by the token lock */
+	/* A key's OpenSSL form, built on first use (mech/key.c) under the
+	 * token lock and dropped whenever an attribute changes. Not copied
+	 * by cf_object_dup. */
+	EVP_PKEY *pkey;
 };
 
 /* A new empty object with one reference. NULL when out of memory. */

@@ -42,16 +42,6 @@ static bool tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 	return tmpl != NULL || n == 0;
 }
 
-/* What the session may do with an object it is about to write. */
-static CK_RV may_write(struct cf_session *s, const struct cf_object *o)
-{
-	if (o->token && !cf_session_rw(s))
-		return CKR_SESSION_READ_ONLY;
-	if (o->priv && s->token->login != CKU_USER)
-		return CKR_USER_NOT_LOGGED_IN;
-	return CKR_OK;
-}
-
 /* 5.7.1 */
 CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 			       CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
@@ -74,7 +64,7 @@ CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 				 s->token->login == CKU_SO, &o);
 	if (rv != CKR_OK)
 		goto out_leave;
-	rv = may_write(s, o);
+	rv = cf_session_may_write(s, o);
 	if (rv == CKR_OK)
 		rv = cf_objects_add_locked(s->token, o, s->handle);
 	if (rv == CKR_OK)
@@ -109,7 +99,7 @@ CF_EXPORT CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE src,
 	rv = cf_rules_copy_object(o, tmpl, n, s->token->login == CKU_SO,
 				  &copy);
 	if (rv == CKR_OK)
-		rv = may_write(s, copy);
+		rv = cf_session_may_write(s, copy);
 	if (rv == CKR_OK)
 		rv = cf_objects_add_locked(s->token, copy, s->handle);
 	if (rv == CKR_OK)
@@ -237,7 +227,7 @@ CF_EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	rv = cf_objects_get_locked(s->token, oh, &o);
 	if (rv != CKR_OK)
 		goto out_leave;
-	rv = may_write(s, o);
+	rv = cf_session_may_write(s, o);
 	if (rv == CKR_OK)
 		rv = cf_rules_check_change(o, tmpl, n, false,
 					   s->token->login == CKU_SO);

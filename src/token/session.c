@@ -18,6 +18,7 @@ void cf_find_clear(struct cf_find *f)
 static void session_free(struct cf_session *s)
 {
 	cf_find_clear(&s->find);
+	cf_op_end_all(s);
 	cf_mutex_free(s->lock);
 	free(s);
 }
@@ -173,4 +174,14 @@ CK_STATE cf_session_state(struct cf_session *s)
 	if (login == CKU_USER)
 		return rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
 	return rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+}
+
+CK_RV cf_session_may_write(const struct cf_session *s,
+			   const struct cf_object *o)
+{
+	if (o->token && !cf_session_rw(s))
+		return CKR_SESSION_READ_ONLY;
+	if (o->priv && s->token->login != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	return CKR_OK;
 }

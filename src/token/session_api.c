@@ -122,9 +122,16 @@ static CK_RV login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
 		goto out_unlock;
 	if (who == CKU_CONTEXT_SPECIFIC) {
 		/* Only an operation on a CKA_ALWAYS_AUTHENTICATE key asks for
-		 * this, and none is active. */
-		rv = t->login == CKU_USER ? CKR_OPERATION_NOT_INITIALIZED
-					  : CKR_USER_NOT_LOGGED_IN;
+		 * this (v3.0 5.6.9). */
+		if (t->login != CKU_USER)
+			rv = CKR_USER_NOT_LOGGED_IN;
+		else if (!cf_op_context_login_due(s))
+			rv = CKR_OPERATION_NOT_INITIALIZED;
+		else
+			rv = cf_login_context_locked(t, &cf_lib->conf, pin,
+						     len);
+		if (rv == CKR_OK)
+			cf_op_context_login_done(s);
 		goto out_unlock;
 	}
 	if (t->login == who) {

@@ -103,20 +103,21 @@ CF_EXPORT CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot,
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
-/* 5.5.6: no mechanisms yet (they arrive with the mechanisms work). */
+/* 5.5.6: what the registry offers (mech/registry.c), legacy ones only when
+ * the config allows them. The same for every slot. */
 CF_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
 				   CK_ULONG_PTR count)
 {
 	struct cf_token *t;
 	CK_RV rv = slot_token(slot, &t);
 
-	(void)list;
 	if (rv != CKR_OK)
 		return rv;
 	if (count == NULL)
 		return CKR_ARGUMENTS_BAD;
-	*count = 0;
-	return CKR_OK;
+	return cf_mech_list(cf_lib->conf.legacy_mechanisms, list, count)
+		       ? CKR_OK
+		       : CKR_BUFFER_TOO_SMALL;
 }
 
 /* 5.5.7 */
@@ -124,14 +125,18 @@ CF_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
 				   CK_MECHANISM_INFO_PTR info)
 {
 	struct cf_token *t;
+	const struct cf_mech *mech;
 	CK_RV rv = slot_token(slot, &t);
 
-	(void)type;
 	if (rv != CKR_OK)
 		return rv;
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
-	return CKR_MECHANISM_INVALID;
+	mech = cf_mech_find(type, cf_lib->conf.legacy_mechanisms);
+	if (mech == NULL)
+		return CKR_MECHANISM_INVALID;
+	*info = mech->info;
+	return CKR_OK;
 }
 
 static bool pin_len_ok(CK_ULONG len)

@@ -1,9 +1,8 @@
 /*
- * unsupported.c - the entry points coffer does not implement yet: the
- * cryptographic functions (encrypt, decrypt, digest, sign, verify, key
- * generation, wrapping, derivation, random) and the 3.0 message-based
- * functions. Each answers CKR_FUNCTION_NOT_SUPPORTED once the library is
- * initialized, so nothing pretends to succeed; docs/status.md lists them.
+ * unsupported.c - the entry points coffer does not implement (yet): each
+ * answers CKR_FUNCTION_NOT_SUPPORTED once the library is initialized and
+ * the session handle is checked, so nothing pretends to succeed;
+ * docs/status.md lists them.
  */
 #include "token/core.h"
 #include "token/api.h"
@@ -41,18 +40,11 @@ typedef CK_BYTE_PTR BP;
 typedef CK_ULONG UL;
 typedef CK_ULONG_PTR ULP;
 
-/* 5.6.5 (3.0) session cancel: no operation that it could cancel yet */
-NOT_SUPPORTED(C_SessionCancel, SH h, CK_FLAGS f)
 /* 5.6.7, 5.6.8: never supported, by policy: an exported operation state
  * would carry key material out of the token (docs/security.md). */
 NOT_SUPPORTED(C_GetOperationState, SH h, BP state, ULP len)
 NOT_SUPPORTED(C_SetOperationState, SH h, BP state, UL len, OH enc_key,
 	      OH auth_key)
-/* 5.8 encryption */
-NOT_SUPPORTED(C_EncryptInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_Encrypt, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_EncryptUpdate, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_EncryptFinal, SH h, BP out, ULP outl)
 /* 5.9 message-based encryption (3.0) */
 NOT_SUPPORTED(C_MessageEncryptInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_EncryptMessage, SH h, CK_VOID_PTR p, UL pl, BP ad, UL adl,
@@ -62,11 +54,6 @@ NOT_SUPPORTED(C_EncryptMessageBegin, SH h, CK_VOID_PTR p, UL pl, BP ad,
 NOT_SUPPORTED(C_EncryptMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
 	      BP out, ULP outl, CK_FLAGS f)
 NOT_SUPPORTED(C_MessageEncryptFinal, SH h)
-/* 5.10 decryption */
-NOT_SUPPORTED(C_DecryptInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_Decrypt, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DecryptUpdate, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DecryptFinal, SH h, BP out, ULP outl)
 /* 5.11 message-based decryption (3.0) */
 NOT_SUPPORTED(C_MessageDecryptInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_DecryptMessage, SH h, CK_VOID_PTR p, UL pl, BP ad, UL adl,
@@ -76,19 +63,6 @@ NOT_SUPPORTED(C_DecryptMessageBegin, SH h, CK_VOID_PTR p, UL pl, BP ad,
 NOT_SUPPORTED(C_DecryptMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
 	      BP out, ULP outl, CK_FLAGS f)
 NOT_SUPPORTED(C_MessageDecryptFinal, SH h)
-/* 5.12 message digesting */
-NOT_SUPPORTED(C_DigestInit, SH h, MP m)
-NOT_SUPPORTED(C_Digest, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DigestUpdate, SH h, BP in, UL inl)
-NOT_SUPPORTED(C_DigestKey, SH h, OH k)
-NOT_SUPPORTED(C_DigestFinal, SH h, BP out, ULP outl)
-/* 5.13 signing and MACing */
-NOT_SUPPORTED(C_SignInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_Sign, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_SignUpdate, SH h, BP in, UL inl)
-NOT_SUPPORTED(C_SignFinal, SH h, BP out, ULP outl)
-NOT_SUPPORTED(C_SignRecoverInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_SignRecover, SH h, BP in, UL inl, BP out, ULP outl)
 /* 5.14 message-based signing (3.0) */
 NOT_SUPPORTED(C_MessageSignInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_SignMessage, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
@@ -97,13 +71,6 @@ NOT_SUPPORTED(C_SignMessageBegin, SH h, CK_VOID_PTR p, UL pl)
 NOT_SUPPORTED(C_SignMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
 	      BP out, ULP outl)
 NOT_SUPPORTED(C_MessageSignFinal, SH h)
-/* 5.15 verifying */
-NOT_SUPPORTED(C_VerifyInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_Verify, SH h, BP in, UL inl, BP sig, UL sigl)
-NOT_SUPPORTED(C_VerifyUpdate, SH h, BP in, UL inl)
-NOT_SUPPORTED(C_VerifyFinal, SH h, BP sig, UL sigl)
-NOT_SUPPORTED(C_VerifyRecoverInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_VerifyRecover, SH h, BP sig, UL sigl, BP out, ULP outl)
 /* 5.16 message-based verification (3.0) */
 NOT_SUPPORTED(C_MessageVerifyInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_VerifyMessage, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
@@ -112,23 +79,10 @@ NOT_SUPPORTED(C_VerifyMessageBegin, SH h, CK_VOID_PTR p, UL pl)
 NOT_SUPPORTED(C_VerifyMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
 	      BP sig, UL sigl)
 NOT_SUPPORTED(C_MessageVerifyFinal, SH h)
-/* 5.17 dual-function operations */
-NOT_SUPPORTED(C_DigestEncryptUpdate, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DecryptDigestUpdate, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_SignEncryptUpdate, SH h, BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DecryptVerifyUpdate, SH h, BP in, UL inl, BP out, ULP outl)
 /* 5.18 key management */
-NOT_SUPPORTED(C_GenerateKey, SH h, MP m, CK_ATTRIBUTE_PTR t, UL n, OH *k)
-NOT_SUPPORTED(C_GenerateKeyPair, SH h, MP m, CK_ATTRIBUTE_PTR pt, UL pn,
-	      CK_ATTRIBUTE_PTR vt, UL vn, OH *pub, OH *priv)
 NOT_SUPPORTED(C_WrapKey, SH h, MP m, OH wk, OH k, BP out, ULP outl)
 NOT_SUPPORTED(C_UnwrapKey, SH h, MP m, OH uk, BP in, UL inl,
 	      CK_ATTRIBUTE_PTR t, UL n, OH *k)
-NOT_SUPPORTED(C_DeriveKey, SH h, MP m, OH base, CK_ATTRIBUTE_PTR t, UL n,
-	      OH *k)
-/* 5.19 random number generation */
-NOT_SUPPORTED(C_SeedRandom, SH h, BP seed, UL len)
-NOT_SUPPORTED(C_GenerateRandom, SH h, BP out, UL len)
 
 /* 5.20 parallel function management: legacy functions whose only answer
  * the spec allows is CKR_FUNCTION_NOT_PARALLEL. */

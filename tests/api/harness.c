@@ -280,17 +280,15 @@ static int reset_tokens(void)
 
 /* ---- deviations ------------------------------------------------------- */
 
-static void load_deviations(void)
+static void load_deviation_file(const char *path, bool must_exist)
 {
-	const char *path = getenv("COFFER_TEST_DEVIATIONS");
 	char line[512];
 	FILE *f;
 
-	if (path == NULL)
-		path = API_DEVIATIONS_FILE;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		fprintf(stderr, "# no deviation list at %s\n", path);
+		if (must_exist)
+			fprintf(stderr, "# no deviation list at %s\n", path);
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -324,6 +322,23 @@ static void load_deviations(void)
 		h.ndev++;
 	}
 	fclose(f);
+}
+
+/* The shared list, then the group's own softhsm-deviations-GROUP.txt
+ * beside it (each mechanism family keeps its own). */
+static void load_deviations(const char *group)
+{
+	const char *path = getenv("COFFER_TEST_DEVIATIONS");
+	char own[4096];
+	const char *slash;
+
+	if (path == NULL)
+		path = API_DEVIATIONS_FILE;
+	load_deviation_file(path, true);
+	slash = strrchr(path, '/');
+	snprintf(own, sizeof(own), "%.*ssofthsm-deviations-%s.txt",
+		 slash != NULL ? (int)(slash - path + 1) : 0, path, group);
+	load_deviation_file(own, false);
 }
 
 static const char *deviation_reason(const char *name)
@@ -443,7 +458,7 @@ int api_run(int argc, char **argv, const char *group,
 	if (load_module() != 0)
 		goto out_scratch;
 	if (h.softhsm)
-		load_deviations();
+		load_deviations(group);
 
 	run = calloc(count, sizeof(*run));
 	xf = calloc(count, sizeof(*xf));

@@ -1,0 +1,247 @@
+/*
+ * keygen_api.c - keys made inside the token (PKCS#11 v3.0 base 5.18):
+ * C_GenerateKey, C_GenerateKeyPair and C_DeriveKey. The attribute rules
+ * (rules.h) build each new object from the caller's template, the
+ * mechanism family fills in the key material, and the object is stored
+ * whole or not at all.
+ */
+#include "token/core.h"
+
+#include "token/rules.h"
+
+/* Session, token lock, store in sync: as object_api.c. */
+static CK_RV enter(CK_SESSION_HANDLE h, struct cf_session **s)
+{
+	CK_RV rv = cf_library_ready();
+
+	*s = NULL;
+	if (rv != CKR_OK)
+		return rv;
+	rv = cf_session_get(h, s);
+	if (rv != CKR_OK)
+		return rv;
+	cf_mutex_lock((*s)->token->lock);
+	rv = cf_token_sync_locked((*s)->token);
+	if (rv != CKR_OK) {
+		cf_mutex_unlock((*s)->token->lock);
+		cf_session_put(*s);
+		*s = NULL;
+	}
+	return rv;
+}
+
+static void leave(struct cf_session *s)
+{
+	cf_mutex_unlock(s->token->lock);
+	cf_session_put(s);
+}
+
+static bool tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	return tmpl != NULL || n == 0;
+}
+
+/* Checks and stores a key the mechanism has completed. */
+static CK_RV finish(struct cf_session *s, struct cf_object *o)
+{
+	CK_RV rv = cf_rules_update_derived(o);
+
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, o);
+	if (rv == CKR_OK)
+		rv = cf_objects_add_locked(s->token, o, s->handle);
+	return rv;
+}
+
+/* 5.18.1 */
+CF_EXPORT CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
+			      CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
+			      CK_OBJECT_HANDLE_PTR out)
+{
+	struct cf_session *s;
+	const struct cf_mech *mech;
+	struct cf_object *o = NULL;
+	CK_RV rv;
+
+	if (out != NULL)
+		*out = CK_INVALID_HANDLE;
+	rv = enter(h, &s);
+	if (rv != CKR_OK)
+		return rv;
+	if (m == NULL || out == NULL || !tmpl_ok(tmpl, n)) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out_leave;
+	}
+	rv = cf_op_mech(m, CKF_GENERATE, &mech);
+	if (rv != CKR_OK)
+		goto out_leave;
+	rv = cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_SECRET_KEY,
+				 mech->key_types[0], tmpl, n,
+				 s->token->login == CKU_SO, &o);
+	if (rv != CKR_OK)
+		goto out_leave;
+	/* Refuse before the work, not after it. */
+	rv = cf_session_may_write(s, o);
+	if (rv == CKR_OK)
+		rv = mech->ops->generate(m, o);
+	if (rv == CKR_OK)
+		rv = finish(s, o);
+	if (rv == CKR_OK)
+		*out = o->handle;
+out_leave:
+	cf_object_unref(o);
+	leave(s);
+	return rv;
+}
+
+/* 5.18.2. The two halves are stored one after the other; when the second
+ * cannot be, the first is destroyed again, so no half pair remains. */
+CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
+				  CK_ATTRIBUTE_PTR pub_tmpl, CK_ULONG pub_n,
+				  CK_ATTRIBUTE_PTR priv_tmpl, CK_ULONG priv_n,
+				  CK_OBJECT_HANDLE_PTR pub_out,
+				  CK_OBJECT_HANDLE_PTR priv_out)
+{
+	struct cf_session *s;
+	const struct cf_mech *mech;
+	struct cf_object *pub = NULL, *priv = NULL;
+	bool so;
+	CK_RV rv;
+
+	if (pub_out != NULL)
+		*pub_out = CK_INVALID_HANDLE;
+	if (priv_out != NULL)
+		*priv_out = CK_INVALID_HANDLE;
+	rv = enter(h, &s);
+	if (rv != CKR_OK)
+		return rv;
+	so = s->token->login == CKU_SO;
+	if (m == NULL || pub_out == NULL || priv_out == NULL ||
+	    !tmpl_ok(pub_tmpl, pub_n) || !tmpl_ok(priv_tmpl, priv_n)) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out_leave;
+	}
+	rv = cf_op_mech(m, CKF_GENERATE_KEY_PAIR, &mech);
+	if (rv != CKR_OK)
+		goto out_leave;
+	rv = cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_PUBLIC_KEY,
+				 mech->key_types[0], pub_tmpl, pub_n, so,
+				 &pub);
+	if (rv == CKR_OK)
+		rv = cf_rules_new_object(CF_ORIGIN_GENERATE, CKO_PRIVATE_KEY,
+					 mech->key_types[0], priv_tmpl,
+					 priv_n, so, &priv);
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, pub);
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, priv);
+	if (rv == CKR_OK)
+		rv = mech->ops->generate_pair(m, pub, priv);
+	if (rv == CKR_OK)
+		rv = cf_rules_update_derived(priv);
+	if (rv == CKR_OK)
+		rv = finish(s, pub);
+	if (rv != CKR_OK)
+		goto out_leave;
+	rv = finish(s, priv);
+	if (rv != CKR_OK) {
+		if (cf_objects_destroy_locked(s->token, pub) != CKR_OK)
+			rv = CKR_DEVICE_ERROR; /* a lone public key remains */
+		goto out_leave;
+	}
+	*pub_out = pub->handle;
+	*priv_out = priv->handle;
+out_leave:
+	cf_object_unref(pub);
+	cf_object_unref(priv);
+	leave(s);
+	return rv;
+}
+
+static bool tmpl_has(const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		     CK_ATTRIBUTE_TYPE t)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		if (tmpl[i].type == t)
+			return true;
+	return false;
+}
+
+/* v3.0 4.9/4.10: a derived key inherits the history of its base. */
+static CK_RV inherit_history(const struct cf_object *base,
+			     struct cf_object *o)
+{
+	CK_RV rv;
+
+	if (o->cls != CKO_SECRET_KEY && o->cls != CKO_PRIVATE_KEY)
+		return CKR_OK;
+	rv = cf_object_set_bool(
+	    o, CKA_ALWAYS_SENSITIVE,
+	    cf_object_bool(base, CKA_ALWAYS_SENSITIVE, false) &&
+		cf_object_bool(o, CKA_SENSITIVE, false));
+	if (rv != CKR_OK)
+		return rv;
+	return cf_object_set_bool(
+	    o, CKA_NEVER_EXTRACTABLE,
+	    cf_object_bool(base, CKA_NEVER_EXTRACTABLE, false) &&
+		!cf_object_bool(o, CKA_EXTRACTABLE, true));
+}
+
+/* 5.18.5. Without CKA_CLASS the new object is a secret key, and without
+ * CKA_KEY_TYPE a generic secret (what a KDF output is). */
+CF_EXPORT CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
+			    CK_OBJECT_HANDLE base_h, CK_ATTRIBUTE_PTR tmpl,
+			    CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+	struct cf_session *s;
+	const struct cf_mech *mech;
+	struct cf_object *base = NULL, *o = NULL;
+	struct cf_key key;
+	CK_OBJECT_CLASS cls;
+	CK_KEY_TYPE kt;
+	CK_RV rv;
+
+	if (out != NULL)
+		*out = CK_INVALID_HANDLE;
+	rv = enter(h, &s);
+	if (rv != CKR_OK)
+		return rv;
+	if (m == NULL || !tmpl_ok(tmpl, n)) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out_leave;
+	}
+	rv = cf_op_mech(m, CKF_DERIVE, &mech);
+	if (rv != CKR_OK)
+		goto out_leave;
+	rv = cf_op_key_locked(s->token, base_h, mech, CF_USE_DERIVE, &base,
+			      &key);
+	if (rv != CKR_OK)
+		goto out_leave;
+	/* Some derive mechanisms make no object (and then out may be NULL);
+	 * none of coffer's does. */
+	if (out == NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out_leave;
+	}
+	cls = tmpl_has(tmpl, n, CKA_CLASS) ? CK_UNAVAILABLE_INFORMATION
+					   : CKO_SECRET_KEY;
+	kt = tmpl_has(tmpl, n, CKA_KEY_TYPE) ? CK_UNAVAILABLE_INFORMATION
+					     : CKK_GENERIC_SECRET;
+	rv = cf_rules_new_object(CF_ORIGIN_DERIVE, cls, kt, tmpl, n,
+				 s->token->login == CKU_SO, &o);
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, o);
+	if (rv == CKR_OK)
+		rv = mech->ops->derive(m, &key, o);
+	if (rv == CKR_OK)
+		rv = inherit_history(base, o);
+	if (rv == CKR_OK)
+		rv = finish(s, o);
+	if (rv == CKR_OK)
+		*out = o->handle;
+out_leave:
+	cf_object_unref(o);
+	cf_object_unref(base);
+	leave(s);
+	return rv;
+}
