@@ -1,10 +1,13 @@
 /*
  * secmem.h - memory for secrets: PINs, keys, plaintext attribute values.
  *
- * A secret lives in its own page-aligned allocation that is locked in RAM
- * (best effort: mlock may fail under RLIMIT_MEMLOCK, which is logged once at
- * debug level) and excluded from core dumps. Freeing always wipes with
- * OPENSSL_cleanse first. Thread-safe.
+ * Secret memory is locked in RAM (best effort: mlock may fail under
+ * RLIMIT_MEMLOCK, which is logged once at debug level) and excluded from
+ * core dumps. Secrets of up to 4 KiB share pooled blocks that are locked
+ * once (no system call per secret); larger ones get their own page-aligned
+ * allocation. Freeing always wipes with OPENSSL_cleanse first. Thread-safe,
+ * and safe across fork() (the pool's lock is held across it; a child's
+ * first allocation locks the pool's pages again).
  */
 #ifndef CF_SECMEM_H
 #define CF_SECMEM_H
@@ -41,5 +44,14 @@ void cf_secret_clear(struct cf_secret *s);
 
 /* Wipes and frees a heap buffer from malloc; NULL is fine. */
 void cf_free_wiped(void *p, size_t len);
+
+/* For tests and debugging: what the pool holds now. */
+struct cf_secmem_stats {
+	size_t slots_in_use; /* pooled secrets allocated and not freed */
+	size_t blocks;	     /* pool blocks mapped */
+	size_t slot_max;     /* largest secret served from the pool */
+	size_t block_size;   /* bytes per block */
+};
+void cf_secmem_stats(struct cf_secmem_stats *st);
 
 #endif
