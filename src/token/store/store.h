@@ -11,9 +11,17 @@
  * open the same path at once.
  *
  * Returns: 0, or a negative errno: -ENOENT (no such object or key), -EBUSY
- * (another process holds the write lock past the busy timeout), -EIO (I/O or
- * corruption), -ENOMEM, -EINVAL (bad argument), -EEXIST (create on a path
- * that exists).
+ * (another process holds the write lock past the busy timeout), -EIO (I/O,
+ * a full disk, or corruption), -ENOMEM, -EINVAL (bad argument, or a call
+ * not allowed in the current transaction state), -EEXIST (create on a path
+ * that exists), -EACCES (the file or its directory is read-only or not
+ * ours to write: refused at open, or by a write), -ENOSPC (object ids
+ * exhausted: cf_store_object_new_id only).
+ *
+ * Reads outside any transaction each run in a read transaction of their
+ * own, which costs file locking system calls every time; a caller making
+ * several reads in a row (a find) brackets them with cf_store_read_begin
+ * and cf_store_read_end.
  */
 #ifndef CF_STORE_H
 #define CF_STORE_H
@@ -45,6 +53,15 @@ void cf_store_close(struct cf_store *s);
 int cf_store_begin(struct cf_store *s) __attribute__((warn_unused_result));
 int cf_store_commit(struct cf_store *s) __attribute__((warn_unused_result));
 void cf_store_rollback(struct cf_store *s);
+
+/* Read transaction: the reads up to read_end see one snapshot of the store
+ * and take the file locks once. Only reads may run inside one (a write, a
+ * begin or a nested read_begin is -EINVAL), and it should be short: the
+ * WAL cannot be checkpointed past a snapshot still being read. read_end
+ * never fails and is a no-op without a read_begin. */
+int cf_store_read_begin(struct cf_store *s)
+	__attribute__((warn_unused_result));
+void cf_store_read_end(struct cf_store *s);
 
 /* Metadata: small named blobs (token label, wrapped keys, counters).
  * get returns a malloc'd copy in *val; free it with free(). */

@@ -42,6 +42,7 @@
 
 enum store_stmt {
 	ST_BEGIN,
+	ST_READ_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SAVEPOINT,
@@ -71,6 +72,7 @@ enum store_stmt {
 /* clang-format off */
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_READ_BEGIN] = "BEGIN DEFERRED",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SAVEPOINT] = "SAVEPOINT op",
@@ -143,6 +145,7 @@ struct cf_store {
 	sqlite3_stmt *st[ST_COUNT];
 	int64_t data_version;
 	bool in_txn;
+	bool in_read; /* between read_begin and read_end */
 	/* SQLite rolled the caller's transaction back on its own (I/O error,
 	 * disk full, no memory): refuse the rest of it. */
 	bool txn_lost;
@@ -281,6 +284,10 @@ static void txn_check_lost(struct cf_store *s)
  * caller's. */
 static int write_begin(struct cf_store *s)
 {
+	/* a deferred transaction that read an older snapshot cannot take the
+	 * write lock: writes never happen inside a read transaction */
+	if (s->in_read)
+		return -EINVAL;
 	if (s->in_txn) {
 		txn_check_lost(s);
 		if (s->txn_lost)
@@ -653,7 +660,7 @@ int cf_store_begin(struct cf_store *s)
 {
 	int r;
 
-	if (s == NULL || s->in_txn)
+	if (s == NULL || s->in_txn || s->in_read)
 		return -EINVAL;
 	r = stmt_run(s, ST_BEGIN, "begin");
 	if (r != 0)
@@ -691,6 +698,31 @@ void cf_store_rollback(struct cf_store *s)
 		(void)stmt_run(s, ST_ROLLBACK, "rollback");
 	s->in_txn = false;
 	s->txn_lost = false;
+}
+
+int cf_store_read_begin(struct cf_store *s)
+{
+	int r;
+
+	if (s == NULL || s->in_txn || s->in_read)
+		return -EINVAL;
+	r = stmt_run(s, ST_READ_BEGIN, "begin read");
+	if (r == 0)
+		s->in_read = true;
+	return r;
+}
+
+void cf_store_read_end(struct cf_store *s)
+{
+	if (s == NULL || !s->in_read)
+		return;
+	/* Nothing was written, so ending it cannot lose anything; a failed
+	 * COMMIT (it never should) still must not leave it open. */
+	if (!sqlite3_get_autocommit(s->db) &&
+	    stmt_run(s, ST_COMMIT, "end read") != 0 &&
+	    !sqlite3_get_autocommit(s->db))
+		(void)stmt_run(s, ST_ROLLBACK, "rollback");
+	s->in_read = false;
 }
 
 static bool meta_name_valid(const char *name)
