@@ -68,8 +68,7 @@ static bool class_serves(CK_OBJECT_CLASS cls, enum cf_use use)
 	}
 }
 
-static bool mechanism_allowed(const struct cf_object *key,
-			      CK_MECHANISM_TYPE t)
+static bool mechanism_allowed(const struct cf_object *key, CK_MECHANISM_TYPE t)
 {
 	const struct cf_attr *a = cf_object_attr(key, CKA_ALLOWED_MECHANISMS);
 	size_t n;
@@ -131,8 +130,8 @@ static CK_RV pair_halves(struct cf_token *t, const struct cf_object *key,
 			 CK_OBJECT_HANDLE **found, size_t *count)
 {
 	const struct cf_attr *spki = cf_object_attr(key, CKA_PUBLIC_KEY_INFO);
-	CK_OBJECT_CLASS other = key->cls == CKO_PUBLIC_KEY ? CKO_PRIVATE_KEY
-							   : CKO_PUBLIC_KEY;
+	CK_OBJECT_CLASS other =
+	    key->cls == CKO_PUBLIC_KEY ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
 	CK_ATTRIBUTE tmpl[2] = {
 	    {CKA_CLASS, &other, sizeof(other)},
 	    {CKA_PUBLIC_KEY_INFO, NULL, 0},
@@ -246,7 +245,8 @@ static bool value_unknown(const struct cf_object *k)
 {
 	if (cf_object_bool(k, CKA_TRUSTED, false))
 		return k->cls == CKO_PUBLIC_KEY || !readable(k);
-	return k->cls == CKO_SECRET_KEY && cf_object_bool(k, CKA_LOCAL, false) &&
+	return k->cls == CKO_SECRET_KEY &&
+	       cf_object_bool(k, CKA_LOCAL, false) &&
 	       cf_object_bool(k, CKA_ALWAYS_SENSITIVE, false) &&
 	       cf_object_bool(k, CKA_NEVER_EXTRACTABLE, false);
 }

@@ -23,8 +23,8 @@ struct cf_token;
  * it) and stored with the object. "CO" in the vendor range.
  */
 #define CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
-#define CF_ROLE_DATA 0x1UL	   /* encrypt / decrypt */
-#define CF_ROLE_KEYS 0x2UL	   /* wrap / unwrap */
+#define CF_ROLE_DATA 0x1UL	  /* encrypt / decrypt */
+#define CF_ROLE_KEYS 0x2UL	  /* wrap / unwrap */
 #define CF_ROLE_DERIVE_DATA 0x4UL /* base of CKM_HKDF_DATA */
 #define CF_ROLE_DERIVE_KEYS 0x8UL /* base of a key derivation */
 
@@ -67,7 +67,7 @@ CK_RV cf_policy_key_use(struct cf_token *t, const struct cf_conf *conf,
 CK_RV cf_policy_wrap(const struct cf_conf *conf,
 		     const struct cf_object *wrapping,
 		     const struct cf_object *target)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * A key made from parent (C_UnwrapKey's unwrapping key, C_DeriveKey's
@@ -77,7 +77,7 @@ CK_RV cf_policy_wrap(const struct cf_conf *conf,
 CK_RV cf_policy_new_key(const struct cf_conf *conf,
 			const struct cf_object *parent,
 			const struct cf_object *made)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * CKA_UNWRAP_TEMPLATE / CKA_DERIVE_TEMPLATE (which) of key applied to the
@@ -91,7 +91,7 @@ CK_RV cf_policy_template_apply(const struct cf_object *key,
 			       const CK_ATTRIBUTE *tmpl, CK_ULONG n,
 			       CK_ATTRIBUTE **out, CK_ULONG *out_n,
 			       struct cf_object **hold)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* CKA_WRAP_TEMPLATE of wrapping against target: true when unset or every
  * entry is present in target with an equal value. */

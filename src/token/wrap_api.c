@@ -149,8 +149,8 @@ CF_EXPORT CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 	if (rv == CKR_OK)
 		rv = wrap_plaintext(target, &plain);
 	if (rv == CKR_OK)
-		rv = mech->ops->wrap(m, &wkey, plain.data, plain.len, out,
-				     outl);
+		rv =
+		    mech->ops->wrap(m, &wkey, plain.data, plain.len, out, outl);
 	cf_secret_clear(&plain);
 out_leave:
 	cf_object_unref(target);
@@ -218,8 +218,7 @@ static CK_RV set_material(struct cf_object *o, const struct cf_secret *plain)
 /* Builds the new key from the caller's template and the unwrapping key's
  * CKA_UNWRAP_TEMPLATE (class and key type come from them). */
 static CK_RV new_key(struct cf_session *s, const struct cf_object *uobj,
-		     const CK_ATTRIBUTE *tmpl, CK_ULONG n,
-		     struct cf_object **o)
+		     const CK_ATTRIBUTE *tmpl, CK_ULONG n, struct cf_object **o)
 {
 	CK_ATTRIBUTE *all = NULL;
 	CK_ULONG all_n = 0;

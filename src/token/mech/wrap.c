@@ -156,8 +156,8 @@ static CK_RV do_unwrap(const struct cf_mech *mech, const uint8_t *key,
 	/* OpenSSL writes up to a block more than the result. */
 	if (cf_secret_init(&tmp, inl + 16) != 0)
 		return CKR_HOST_MEMORY;
-	rv = run(mech, key, keyl, iv, ivl, false, in, inl, tmp.data, &done,
-		 &ok);
+	rv =
+	    run(mech, key, keyl, iv, ivl, false, in, inl, tmp.data, &done, &ok);
 	if (rv == CKR_OK && (!ok || done == 0))
 		rv = bad_data;
 	if (rv == CKR_OK && cf_secret_set(plain, tmp.data, done) != 0)
