@@ -24,7 +24,6 @@ static const uint8_t oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
 static const uint8_t oid_p384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 static const uint8_t oid_p521[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
 static const uint8_t oid_k256[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
-static const uint8_t oid_p224[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
 static const uint8_t oid_ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 static const uint8_t oid_ed448[] = {0x06, 0x03, 0x2b, 0x65, 0x71};
 static const uint8_t oid_x25519[] = {0x06, 0x03, 0x2b, 0x65, 0x6e};
@@ -235,21 +234,17 @@ static size_t der_wrap(const uint8_t *pt, size_t n, uint8_t *out)
 
 /* ---- key pair generation ---------------------------------------------- */
 
-static void check_generated(CK_SESSION_HANDLE s, const struct curve *c,
-			    CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
-			    const uint8_t *params, size_t plen)
+/* CKA_PUBLIC_KEY_INFO of key h holds the public key pt. */
+static void check_spki(CK_SESSION_HANDLE s, const struct curve *c,
+		       CK_OBJECT_HANDLE h, const uint8_t *pt, size_t n)
 {
-	uint8_t pt[256], buf[512], raw[160];
-	size_t n = read_point(s, pub, pt, sizeof(pt)), rawl = sizeof(raw);
+	uint8_t buf[512], raw[160];
+	size_t rawl = sizeof(raw);
 	CK_ULONG len = sizeof(buf);
-	CK_BBOOL local = CK_FALSE;
 	const unsigned char *p = buf;
 	EVP_PKEY *pk;
-	CK_ATTRIBUTE val = {CKA_VALUE, buf, sizeof(buf)};
 
-	assert_int_equal(n, c->point_len);
-	/* The SPKI holds the same public key. */
-	assert_rv(CKR_OK, api_get_bytes(s, pub, CKA_PUBLIC_KEY_INFO, buf, &len));
+	assert_rv(CKR_OK, api_get_bytes(s, h, CKA_PUBLIC_KEY_INFO, buf, &len));
 	pk = d2i_PUBKEY(NULL, &p, (long)len);
 	assert_non_null(pk);
 	if (c->kt == CKK_EC)
@@ -264,6 +259,19 @@ static void check_generated(CK_SESSION_HANDLE s, const struct curve *c,
 	assert_int_equal(rawl, n);
 	assert_memory_equal(raw, pt, n);
 	EVP_PKEY_free(pk);
+}
+
+static void check_generated(CK_SESSION_HANDLE s, const struct curve *c,
+			    CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
+			    const uint8_t *params, size_t plen)
+{
+	uint8_t pt[256], buf[512];
+	size_t n = read_point(s, pub, pt, sizeof(pt));
+	CK_ULONG len;
+	CK_BBOOL local = CK_FALSE;
+	CK_ATTRIBUTE val = {CKA_VALUE, buf, sizeof(buf)};
+
+	assert_int_equal(n, c->point_len);
 	assert_rv(CKR_OK, api_get_bool(s, pub, CKA_LOCAL, &local));
 	assert_true(local);
 	local = CK_FALSE;
@@ -320,6 +328,39 @@ static void test_keygen__x448(void **state)
 	keygen_each(&x448, 1);
 }
 
+/* Both halves carry the DER SubjectPublicKeyInfo of the public key. */
+static void test_keygen__public_key_info(void **state)
+{
+	const struct curve *cs[] = {&ec_curves[0], &ec_curves[2], &ed25519,
+				    &ed448};
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv;
+	uint8_t pt[256];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cs); i++) {
+		gen_pair(s, cs[i], CK_TRUE, CK_FALSE, &pub, &priv);
+		n = read_point(s, pub, pt, sizeof(pt));
+		check_spki(s, cs[i], pub, pt, n);
+		check_spki(s, cs[i], priv, pt, n);
+	}
+}
+
+static void test_keygen__montgomery_public_key_info(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv;
+	uint8_t pt[256];
+	size_t n;
+
+	(void)state;
+	gen_pair(s, &x25519, CK_FALSE, CK_TRUE, &pub, &priv);
+	n = read_point(s, pub, pt, sizeof(pt));
+	check_spki(s, &x25519, pub, pt, n);
+	check_spki(s, &x25519, priv, pt, n);
+}
+
 static void test_keygen__printable_string_params(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
@@ -340,12 +381,13 @@ static void test_keygen__printable_string_params(void **state)
 
 static void test_keygen__unknown_curve_not_supported(void **state)
 {
+	static const uint8_t oid_bogus[] = {0x06, 0x03, 0x2a, 0x03, 0x04};
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub, priv;
 
 	(void)state;
 	assert_rv(CKR_CURVE_NOT_SUPPORTED,
-		  gen_pair_rv(s, &ec_curves[0], oid_p224, sizeof(oid_p224),
+		  gen_pair_rv(s, &ec_curves[0], oid_bogus, sizeof(oid_bogus),
 			      CK_TRUE, CK_FALSE, &pub, &priv));
 	/* An Edwards curve is no curve of an EC key pair. */
 	assert_rv(CKR_CURVE_NOT_SUPPORTED,
@@ -502,18 +544,17 @@ static void test_ecdsa__imported_keys(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub, priv;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
-	uint8_t sig[64];
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t sig[64], h[32];
 	CK_ULONG sl = sizeof(sig);
 
 	(void)state;
+	SHA256(msg, sizeof(msg), h);
 	assert_rv(CKR_OK, api_create_ec_pair(s, CK_FALSE, "ec", &pub, &priv));
 	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
-	assert_rv(CKR_OK,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
+	assert_rv(CKR_OK, p11->C_Sign(s, h, sizeof(h), sig, &sl));
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
-	assert_rv(CKR_OK,
-		  p11->C_Verify(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, sl));
+	assert_rv(CKR_OK, p11->C_Verify(s, h, sizeof(h), sig, sl));
 }
 
 /* Clients send CKA_EC_POINT raw too; coffer takes both forms. */
@@ -521,36 +562,37 @@ static void test_ecdsa__raw_point_accepted(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub, priv, raw;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
-	uint8_t pt[160], sig[64];
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t pt[160], sig[64], h[32];
 	CK_ULONG sl = sizeof(sig);
 	size_t ptl;
 
 	(void)state;
+	SHA256(msg, sizeof(msg), h);
 	gen_pair(s, &ec_curves[0], CK_TRUE, CK_FALSE, &pub, &priv);
 	ptl = read_point(s, pub, pt, sizeof(pt));
 	raw = create_ec_key(s, CKO_PUBLIC_KEY, CKK_EC, oid_p256,
 			    sizeof(oid_p256), CKA_EC_POINT, pt, ptl);
 	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
-	assert_rv(CKR_OK,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
+	assert_rv(CKR_OK, p11->C_Sign(s, h, sizeof(h), sig, &sl));
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, raw));
-	assert_rv(CKR_OK,
-		  p11->C_Verify(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, sl));
+	assert_rv(CKR_OK, p11->C_Verify(s, h, sizeof(h), sig, sl));
 }
 
-/* Signs msg with a fresh P-256 pair; the handles stay valid. */
-static CK_ULONG sign_p256(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
-			  CK_OBJECT_HANDLE *pub, uint8_t *sig)
+static const struct ecdsa_mech raw_mech = {CKM_ECDSA, NULL};
+
+/* Signs the SHA-256 of msg with CKM_ECDSA and a fresh P-256 pair. */
+static CK_ULONG sign_p256(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *pub,
+			  uint8_t *h, uint8_t *sig)
 {
 	CK_OBJECT_HANDLE priv;
-	CK_MECHANISM m = {mech, NULL, 0};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
 	CK_ULONG sl = 64;
 
+	SHA256(msg, sizeof(msg), h);
 	gen_pair(s, &ec_curves[0], CK_TRUE, CK_FALSE, pub, &priv);
 	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
-	assert_rv(CKR_OK,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
+	assert_rv(CKR_OK, p11->C_Sign(s, h, 32, sig, &sl));
 	return sl;
 }
 
@@ -558,45 +600,83 @@ static void test_ecdsa__flipped_bit_invalid(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
-	uint8_t sig[64], data[sizeof(msg)];
-	CK_ULONG sl = sign_p256(s, CKM_ECDSA_SHA256, &pub, sig);
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t sig[64], h[32];
+	CK_ULONG sl = sign_p256(s, &pub, h, sig);
 
 	(void)state;
 	sig[5] ^= 0x01;
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
-	assert_rv(CKR_SIGNATURE_INVALID,
-		  p11->C_Verify(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, sl));
+	assert_rv(CKR_SIGNATURE_INVALID, p11->C_Verify(s, h, 32, sig, sl));
 	sig[5] ^= 0x01;
+	h[0] ^= 0x80;
+	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
+	assert_rv(CKR_SIGNATURE_INVALID, p11->C_Verify(s, h, 32, sig, sl));
+}
+
+static void test_ecdsa__multipart_flipped_bit_invalid(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv;
+	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+	uint8_t sig[64], data[sizeof(msg)];
+	CK_ULONG sl = sizeof(sig);
+
+	(void)state;
+	gen_pair(s, &ec_curves[0], CK_TRUE, CK_FALSE, &pub, &priv);
+	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
+	assert_rv(CKR_OK,
+		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
 	memcpy(data, msg, sizeof(msg));
 	data[0] ^= 0x80;
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
-	assert_rv(CKR_SIGNATURE_INVALID,
-		  p11->C_Verify(s, data, sizeof(data), sig, sl));
-	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
 	assert_rv(CKR_OK, p11->C_VerifyUpdate(s, data, sizeof(data)));
 	assert_rv(CKR_SIGNATURE_INVALID, p11->C_VerifyFinal(s, sig, sl));
-}
-
-static void test_ecdsa__wrong_length_len_range(void **state)
-{
-	CK_SESSION_HANDLE s = user_rw();
-	CK_OBJECT_HANDLE pub;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
-	uint8_t sig[64];
-	CK_ULONG sl = sign_p256(s, CKM_ECDSA_SHA256, &pub, sig);
-
-	(void)state;
-	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
-	assert_rv(CKR_SIGNATURE_LEN_RANGE,
-		  p11->C_Verify(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, sl - 1));
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
 	assert_rv(CKR_OK,
 		  p11->C_VerifyUpdate(s, (CK_BYTE_PTR)msg, sizeof(msg)));
 	assert_rv(CKR_SIGNATURE_LEN_RANGE, p11->C_VerifyFinal(s, sig, 1));
 }
 
+static void test_ecdsa__wrong_length_len_range(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub;
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t sig[64], h[32];
+	CK_ULONG sl = sign_p256(s, &pub, h, sig);
+
+	(void)state;
+	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
+	assert_rv(CKR_SIGNATURE_LEN_RANGE,
+		  p11->C_Verify(s, h, 32, sig, sl - 1));
+}
+
 static void test_ecdsa__length_query_then_too_small(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv;
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+	uint8_t pt[160], sig[96], h[48];
+	CK_ULONG sl = 0;
+	size_t ptl;
+
+	(void)state;
+	SHA384(msg, sizeof(msg), h);
+	gen_pair(s, &ec_curves[1], CK_TRUE, CK_FALSE, &pub, &priv);
+	ptl = read_point(s, pub, pt, sizeof(pt));
+	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
+	assert_rv(CKR_OK, p11->C_Sign(s, h, sizeof(h), NULL, &sl));
+	assert_int_equal(sl, 96);
+	sl = 10;
+	assert_rv(CKR_BUFFER_TOO_SMALL, p11->C_Sign(s, h, sizeof(h), sig, &sl));
+	assert_int_equal(sl, 96);
+	assert_rv(CKR_OK, p11->C_Sign(s, h, sizeof(h), sig, &sl));
+	openssl_verify(&ec_curves[1], pt, ptl, &raw_mech, h, sizeof(h), sig,
+		       sl, 1);
+}
+
+static void test_ecdsa__final_length_query_then_too_small(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub, priv;
@@ -609,23 +689,8 @@ static void test_ecdsa__length_query_then_too_small(void **state)
 	(void)state;
 	gen_pair(s, &ec_curves[1], CK_TRUE, CK_FALSE, &pub, &priv);
 	ptl = read_point(s, pub, pt, sizeof(pt));
-	/* single-part */
-	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
-	assert_rv(CKR_OK,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), NULL, &sl));
-	assert_int_equal(sl, 96);
-	sl = 10;
-	assert_rv(CKR_BUFFER_TOO_SMALL,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
-	assert_int_equal(sl, 96);
-	assert_rv(CKR_OK,
-		  p11->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl));
-	openssl_verify(&ec_curves[1], pt, ptl, &em, msg, sizeof(msg), sig, sl,
-		       1);
-	/* multi-part */
 	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
 	assert_rv(CKR_OK, p11->C_SignUpdate(s, (CK_BYTE_PTR)msg, sizeof(msg)));
-	sl = 0;
 	assert_rv(CKR_OK, p11->C_SignFinal(s, NULL, &sl));
 	assert_int_equal(sl, 96);
 	sl = 95;
@@ -640,7 +705,7 @@ static void test_ecdsa__wrong_key_type_inconsistent(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE aes, rpub, rpriv, epub, epriv;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
 	CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
 
 	(void)state;
@@ -672,7 +737,7 @@ static void test_ecdsa__init_while_active(void **state)
 {
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE pub, priv;
-	CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+	CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
 
 	(void)state;
 	gen_pair(s, &ec_curves[0], CK_TRUE, CK_FALSE, &pub, &priv);
@@ -680,6 +745,8 @@ static void test_ecdsa__init_while_active(void **state)
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_SignInit(s, &m, priv));
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_VerifyInit(s, &m, pub));
+	/* closing the session ends both */
+	assert_rv(CKR_OK, p11->C_CloseSession(s));
 }
 
 static void test_ecdsa__params_invalid(void **state)
@@ -688,14 +755,13 @@ static void test_ecdsa__params_invalid(void **state)
 	CK_OBJECT_HANDLE pub, priv;
 	CK_ULONG junk = 1;
 	CK_MECHANISM m = {CKM_ECDSA, &junk, sizeof(junk)};
-	CK_MECHANISM h = {CKM_ECDSA_SHA256, &junk, sizeof(junk)};
 
 	(void)state;
 	gen_pair(s, &ec_curves[0], CK_TRUE, CK_FALSE, &pub, &priv);
 	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(s, &m, priv));
-	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(s, &h, priv));
+	m.mechanism = CKM_ECDSA_SHA256;
+	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(s, &m, priv));
 }
-
 /* CKM_ECDSA is single-part. */
 static void test_ecdsa__raw_has_no_update(void **state)
 {
@@ -891,8 +957,23 @@ static void ed_round_trip(const struct curve *c, size_t sig_len)
 		  p11->C_Verify(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, sl - 1));
 	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_SignInit(s, &m, priv));
+	assert_rv(CKR_OK, p11->C_CloseSession(s));
+}
+
+/* EdDSA cannot stream: C_SignUpdate is refused and ends the operation. */
+static void test_eddsa__single_part_only(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv;
+	CK_MECHANISM m = {CKM_EDDSA, NULL, 0};
+
+	(void)state;
+	gen_pair(s, &ed25519, CK_TRUE, CK_FALSE, &pub, &priv);
+	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
 	assert_rv(CKR_FUNCTION_NOT_SUPPORTED,
 		  p11->C_SignUpdate(s, (CK_BYTE_PTR)msg, sizeof(msg)));
+	assert_rv(CKR_OK, p11->C_SignInit(s, &m, priv));
+	assert_rv(CKR_OK, p11->C_CloseSession(s));
 }
 
 static void test_eddsa__ed25519_round_trip(void **state)
@@ -1005,7 +1086,18 @@ static void test_ecdh__p256_both_sides_agree(void **state)
 
 	(void)state;
 	agree_both(s, &ec_curves[0], CKM_ECDH1_DERIVE, z, 32, &priv, pt, &ptl);
-	agree_both(s, &ec_curves[2], CKM_ECDH1_COFACTOR_DERIVE, z, 66, &priv,
+	agree_both(s, &ec_curves[2], CKM_ECDH1_DERIVE, z, 66, &priv, pt, &ptl);
+}
+
+static void test_ecdh__cofactor_both_sides_agree(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE priv;
+	uint8_t z[160], pt[160];
+	size_t ptl;
+
+	(void)state;
+	agree_both(s, &ec_curves[1], CKM_ECDH1_COFACTOR_DERIVE, z, 48, &priv,
 		   pt, &ptl);
 }
 
@@ -1234,6 +1326,8 @@ int main(int argc, char **argv)
 	    T(test_keygen__ed448),
 	    T(test_keygen__x25519),
 	    T(test_keygen__x448),
+	    T(test_keygen__public_key_info),
+	    T(test_keygen__montgomery_public_key_info),
 	    T(test_keygen__printable_string_params),
 	    T(test_keygen__unknown_curve_not_supported),
 	    T(test_keygen__missing_params_incomplete),
@@ -1243,8 +1337,10 @@ int main(int argc, char **argv)
 	    T(test_ecdsa__imported_keys),
 	    T(test_ecdsa__raw_point_accepted),
 	    T(test_ecdsa__flipped_bit_invalid),
+	    T(test_ecdsa__multipart_flipped_bit_invalid),
 	    T(test_ecdsa__wrong_length_len_range),
 	    T(test_ecdsa__length_query_then_too_small),
+	    T(test_ecdsa__final_length_query_then_too_small),
 	    T(test_ecdsa__wrong_key_type_inconsistent),
 	    T(test_ecdsa__sign_false_not_permitted),
 	    T(test_ecdsa__init_while_active),
@@ -1257,10 +1353,12 @@ int main(int argc, char **argv)
 	    T(test_eddsa__rfc8032_ed448),
 	    T(test_eddsa__ed25519_round_trip),
 	    T(test_eddsa__ed448_round_trip),
+	    T(test_eddsa__single_part_only),
 	    T(test_eddsa__bad_params_invalid),
 	    T(test_eddsa__wrong_key_and_usage),
 	    T(test_ecdh__rfc7748_x25519),
 	    T(test_ecdh__p256_both_sides_agree),
+	    T(test_ecdh__cofactor_both_sides_agree),
 	    T(test_ecdh__x448_both_sides_agree),
 	    T(test_ecdh__kdf_matches_x963),
 	    T(test_ecdh__null_kdf_lengths),
