@@ -87,6 +87,12 @@ static CK_RV gen_pair_rv(CK_SESSION_HANDLE s, const struct curve *c,
 {
 	CK_MECHANISM m = {c->gen, NULL, 0};
 	CK_BBOOL verify = sign;
+	/* The ECDH tests read what they derive, and coffer's policy lets a
+	 * readable key come only from a readable base (docs/security.md,
+	 * "Key roles and wrapping", rule 3): derive-only keys are readable. */
+	CK_BBOOL readable = derive && !sign;
+	CK_BBOOL sensitive = !readable;
+	CK_BBOOL extractable = readable;
 	CK_ATTRIBUTE pt[] = {
 	    ATTR(CKA_TOKEN, &api_false),
 	    ATTR(CKA_VERIFY, &verify),
@@ -96,7 +102,8 @@ static CK_RV gen_pair_rv(CK_SESSION_HANDLE s, const struct curve *c,
 	CK_ATTRIBUTE kt[] = {
 	    ATTR(CKA_TOKEN, &api_false),
 	    ATTR(CKA_PRIVATE, &api_true),
-	    ATTR(CKA_SENSITIVE, &api_true),
+	    ATTR(CKA_SENSITIVE, &sensitive),
+	    ATTR(CKA_EXTRACTABLE, &extractable),
 	    ATTR(CKA_SIGN, &sign),
 	    ATTR(CKA_DERIVE, &derive),
 	};
@@ -212,13 +219,17 @@ static CK_OBJECT_HANDLE create_ec_key(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
 				      const uint8_t *v, size_t vl)
 {
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	/* Known test keys are readable, so what they derive may be too (the
+	 * policy's rule 3); a public key has neither attribute. */
 	CK_ATTRIBUTE t[] = {
 	    ATTR(CKA_CLASS, &cls),	  ATTR(CKA_KEY_TYPE, &kt),
 	    ATTR(CKA_TOKEN, &api_false),  ATTR(CKA_DERIVE, &api_true),
 	    ATTR_BUF(CKA_EC_PARAMS, params, plen), ATTR_BUF(vt, v, vl),
+	    ATTR(CKA_SENSITIVE, &api_false), ATTR(CKA_EXTRACTABLE, &api_true),
 	};
+	CK_ULONG n = cls == CKO_PRIVATE_KEY ? NELEM(t) : NELEM(t) - 2;
 
-	assert_rv(CKR_OK, p11->C_CreateObject(s, t, NELEM(t), &h));
+	assert_rv(CKR_OK, p11->C_CreateObject(s, t, n, &h));
 	return h;
 }
 
@@ -1050,6 +1061,37 @@ static void test_ecdh__rfc7748_x25519(void **state)
 	assert_memory_equal(got, want, 32);
 }
 
+/* coffer's policy (docs/security.md rule 3): a sensitive private key
+ * derives only sensitive keys, so its shared secrets cannot be read out. */
+static void test_ecdh__sensitive_base_gives_only_sensitive_keys(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv, k = CK_INVALID_HANDLE;
+	CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, 0, NULL};
+	CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof(p)};
+	CK_ULONG len = 32;
+	CK_KEY_TYPE kt_generic = CKK_GENERIC_SECRET;
+	CK_ATTRIBUTE t[] = {
+	    ATTR(CKA_CLASS, &cls_secret), ATTR(CKA_KEY_TYPE, &kt_generic),
+	    ATTR(CKA_TOKEN, &api_false),  ATTR(CKA_VALUE_LEN, &len),
+	    ATTR(CKA_SENSITIVE, &api_true),
+	};
+	uint8_t pt[160];
+	size_t n;
+
+	(void)state;
+	gen_pair(s, &ec_curves[0], CK_TRUE, CK_TRUE, &pub, &priv);
+	n = read_point(s, pub, pt, sizeof(pt));
+	assert_rv(CKR_TEMPLATE_INCONSISTENT,
+		  derive_rv(s, CKM_ECDH1_DERIVE, priv, CKD_NULL, NULL, 0, pt, n,
+			    CKK_GENERIC_SECRET, 32, &k));
+	assert_int_equal(k, CK_INVALID_HANDLE);
+	p.ulPublicDataLen = (CK_ULONG)n;
+	p.pPublicData = pt;
+	assert_rv(CKR_OK, p11->C_DeriveKey(s, &m, priv, t, NELEM(t), &k));
+	assert_true(k != CK_INVALID_HANDLE);
+}
+
 /* Both sides of a generated pair agree; returns the secret's length. */
 static size_t agree_both(CK_SESSION_HANDLE s, const struct curve *c,
 			 CK_MECHANISM_TYPE mech, uint8_t *z, CK_ULONG zlen,
@@ -1357,6 +1399,7 @@ int main(int argc, char **argv)
 	    T(test_eddsa__bad_params_invalid),
 	    T(test_eddsa__wrong_key_and_usage),
 	    T(test_ecdh__rfc7748_x25519),
+	    T(test_ecdh__sensitive_base_gives_only_sensitive_keys),
 	    T(test_ecdh__p256_both_sides_agree),
 	    T(test_ecdh__cofactor_both_sides_agree),
 	    T(test_ecdh__x448_both_sides_agree),
