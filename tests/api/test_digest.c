@@ -422,23 +422,29 @@ static void test_digest__digest_key_between_updates(void **state)
 	assert_memory_equal(out, ref, len);
 }
 
-static void test_digest__mechanism_info(void **state)
+static void check_digest_info(const struct digest_kat *kat, size_t n)
 {
-	const struct digest_kat *tabs[] = {sha2, sha3};
-	const size_t ns[] = {NELEM(sha2), NELEM(sha3)};
 	CK_MECHANISM_INFO info;
 
-	(void)state;
-	for (size_t t = 0; t < 2; t++) {
-		for (size_t i = 0; i < ns[t]; i++) {
-			assert_rv(CKR_OK, p11->C_GetMechanismInfo(
-					      api_slot, tabs[t][i].mech, &info));
-			assert_true(info.flags & CKF_DIGEST);
-			assert_false(info.flags &
-				     (CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT |
-				      CKF_DECRYPT | CKF_GENERATE | CKF_HW));
-		}
+	for (size_t i = 0; i < n; i++) {
+		assert_rv(CKR_OK,
+			  p11->C_GetMechanismInfo(api_slot, kat[i].mech, &info));
+		assert_true(info.flags & CKF_DIGEST);
+		assert_false(info.flags & (CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT |
+					   CKF_DECRYPT | CKF_GENERATE | CKF_HW));
 	}
+}
+
+static void test_digest__mechanism_info(void **state)
+{
+	(void)state;
+	check_digest_info(sha2, NELEM(sha2));
+}
+
+static void test_digest__sha3_mechanism_info(void **state)
+{
+	(void)state;
+	check_digest_info(sha3, NELEM(sha3));
 }
 
 /* ---- HMAC: RFC 4231 and RFC 2202 ---------------------------------------- */
@@ -593,14 +599,20 @@ static void test_hmac__sha256_hmac_key_type(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
 	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
-	CK_OBJECT_HANDLE k = hex_key(s, CKK_SHA256_HMAC,
-				     "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
-	uint8_t out[MAX_OUT];
-	CK_ULONG len = sizeof(out);
+	uint8_t v[32], out[MAX_OUT], ref[MAX_OUT];
+	CK_ULONG len = sizeof(out), ref_len = sizeof(ref);
+	CK_OBJECT_HANDLE typed, generic;
 
 	(void)state;
-	sign(s, &m, k, "Hi There", 8, out, &len);
-	assert_hex(rfc4231[0].mac[1], out, len);
+	assert_int_equal(RAND_bytes(v, sizeof(v)), 1);
+	typed = secret_key(s, CKK_SHA256_HMAC, v, sizeof(v), CK_TRUE, CK_TRUE);
+	generic = secret_key(s, CKK_GENERIC_SECRET, v, sizeof(v), CK_TRUE,
+			     CK_TRUE);
+	sign(s, &m, typed, "Hi There", 8, out, &len);
+	sign(s, &m, generic, "Hi There", 8, ref, &ref_len);
+	assert_int_equal(len, 32);
+	assert_int_equal(ref_len, len);
+	assert_memory_equal(out, ref, len);
 }
 
 /* RFC 2202 test cases 1 and 2 for HMAC-SHA-1. */
@@ -657,7 +669,7 @@ static const struct hmac_mech sha3_hmacs[] = {
 static void check_against_openssl(const struct hmac_mech *t, size_t n)
 {
 	CK_SESSION_HANDLE s = user_session();
-	uint8_t key[40], data[300], out[MAX_OUT], ref[MAX_OUT];
+	uint8_t key[64], data[300], out[MAX_OUT], ref[MAX_OUT];
 	CK_ULONG len;
 	size_t ref_len;
 
@@ -721,7 +733,7 @@ static void test_hmac__general_truncates(void **state)
 static void test_hmac__general_is_prefix(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
-	CK_OBJECT_HANDLE k = repeated_key(s, 0x42, 32);
+	CK_OBJECT_HANDLE k = repeated_key(s, 0x42, 64);
 	uint8_t full[MAX_OUT], part[MAX_OUT];
 	CK_ULONG full_len, len;
 
@@ -745,7 +757,7 @@ static void test_hmac__general_is_prefix(void **state)
 static void test_hmac__general_bad_params_fail(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
-	CK_OBJECT_HANDLE k = repeated_key(s, 0x42, 32);
+	CK_OBJECT_HANDLE k = repeated_key(s, 0x42, 64);
 
 	(void)state;
 	for (size_t i = 0; i < NELEM(hmacs); i++) {
@@ -890,10 +902,12 @@ static const struct mac_case macs[] = {
 static CK_OBJECT_HANDLE mac_key(CK_SESSION_HANDLE s, CK_KEY_TYPE kt,
 				CK_BBOOL sign_ok, CK_BBOOL verify_ok)
 {
-	uint8_t v[32];
+	uint8_t v[64];
 
+	/* AES: 256 bits; HMAC: as long as the longest digest. */
 	memset(v, 0x5a, sizeof(v));
-	return secret_key(s, kt, v, sizeof(v), sign_ok, verify_ok);
+	return secret_key(s, kt, v, kt == CKK_AES ? 32 : sizeof(v), sign_ok,
+			  verify_ok);
 }
 
 static void test_mac__length_query_then_sign(void **state)
@@ -1209,7 +1223,7 @@ static void test_keygen__hmac_key_types(void **state)
 	    {CKM_SHA3_512_KEY_GEN, CKM_SHA3_512_HMAC, CKK_SHA3_512_HMAC},
 	};
 	CK_SESSION_HANDLE s = user_session();
-	CK_ULONG want = 32, kt, mech;
+	CK_ULONG want = 64, kt, mech;
 	uint8_t out[MAX_OUT];
 	CK_ULONG len;
 
@@ -1235,30 +1249,20 @@ static void test_keygen__hmac_key_types(void **state)
 
 /* ---- C_GetMechanismInfo ------------------------------------------------- */
 
-static void test_mech_info__mac_and_keygen_values(void **state)
+struct info_want {
+	CK_MECHANISM_TYPE mech;
+	CK_FLAGS flags;
+	CK_ULONG min, max; /* 0: not checked */
+};
+
+static void check_info(const struct info_want *want, size_t n)
 {
-	static const struct {
-		CK_MECHANISM_TYPE mech;
-		CK_FLAGS flags;
-		CK_ULONG min, max; /* 0: not checked */
-	} want[] = {
-	    {CKM_SHA_1_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
-	    {CKM_SHA256_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
-	    {CKM_SHA512_HMAC_GENERAL, CKF_SIGN | CKF_VERIFY, 0, 0},
-	    {CKM_SHA3_256_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
-	    {CKM_AES_CMAC, CKF_SIGN | CKF_VERIFY, 16, 32},
-	    {CKM_AES_CMAC_GENERAL, CKF_SIGN | CKF_VERIFY, 16, 32},
-	    {CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE, 0, 0},
-	    {CKM_SHA256_KEY_GEN, CKF_GENERATE, 0, 0},
-	};
 	CK_MECHANISM_INFO info;
 
-	(void)state;
-	for (size_t i = 0; i < NELEM(want); i++) {
+	for (size_t i = 0; i < n; i++) {
 		assert_rv(CKR_OK, p11->C_GetMechanismInfo(api_slot, want[i].mech,
 							  &info));
-		assert_int_equal(info.flags & ~CKF_HW, want[i].flags);
-		assert_false(info.flags & CKF_HW);
+		assert_int_equal(info.flags, want[i].flags);
 		assert_true(info.ulMinKeySize >= 1);
 		assert_true(info.ulMinKeySize <= info.ulMaxKeySize);
 		if (want[i].min != 0) {
@@ -1266,6 +1270,36 @@ static void test_mech_info__mac_and_keygen_values(void **state)
 			assert_int_equal(info.ulMaxKeySize, want[i].max);
 		}
 	}
+}
+
+static void test_mech_info__mac_and_keygen_values(void **state)
+{
+	static const struct info_want want[] = {
+	    {CKM_SHA_1_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_SHA256_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_SHA512_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_AES_CMAC, CKF_SIGN | CKF_VERIFY, 16, 32},
+	    {CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE, 0, 0},
+	};
+
+	(void)state;
+	check_info(want, NELEM(want));
+}
+
+/* The mechanisms PKCS#11 v3.0 added or SoftHSMv2 2.6 lacks. */
+static void test_mech_info__general_sha3_and_hmac_keygen_values(void **state)
+{
+	static const struct info_want want[] = {
+	    {CKM_SHA256_HMAC_GENERAL, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_SHA3_256_HMAC, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_SHA3_512_HMAC_GENERAL, CKF_SIGN | CKF_VERIFY, 0, 0},
+	    {CKM_AES_CMAC_GENERAL, CKF_SIGN | CKF_VERIFY, 16, 32},
+	    {CKM_SHA256_KEY_GEN, CKF_GENERATE, 0, 0},
+	    {CKM_SHA3_256_KEY_GEN, CKF_GENERATE, 0, 0},
+	};
+
+	(void)state;
+	check_info(want, NELEM(want));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, api_setup_token, api_teardown)
@@ -1285,6 +1319,7 @@ int main(int argc, char **argv)
 	    T(test_digest__final_too_small_then_retry),
 	    T(test_digest__digest_key_between_updates),
 	    T(test_digest__mechanism_info),
+	    T(test_digest__sha3_mechanism_info),
 	    T(test_hmac__rfc4231_vectors),
 	    T(test_hmac__rfc4231_multipart),
 	    T(test_hmac__sha256_hmac_key_type),
@@ -1314,6 +1349,7 @@ int main(int argc, char **argv)
 	    T(test_keygen__mechanism_takes_no_parameter),
 	    T(test_keygen__hmac_key_types),
 	    T(test_mech_info__mac_and_keygen_values),
+	    T(test_mech_info__general_sha3_and_hmac_keygen_values),
 	};
 
 	return api_run(argc, argv, "digest", tests, NELEM(tests));
