@@ -365,14 +365,14 @@ static void test_crypto__usage_not_permitted_fails(void **state)
 static void test_crypto__allowed_mechanisms_exclude_fails(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
-	const CK_MECHANISM_TYPE only[] = {CKM_SHA384_HMAC};
+	const CK_MECHANISM_TYPE only[] = {CKM_SHA_1_HMAC};
 	CK_OBJECT_HANDLE k =
 	    hmac_key_with(s, CK_FALSE, CK_TRUE, CK_TRUE, only, NELEM(only));
-	CK_MECHANISM hmac384 = {CKM_SHA384_HMAC, NULL, 0};
+	CK_MECHANISM hmac1 = {CKM_SHA_1_HMAC, NULL, 0};
 
 	(void)state;
 	assert_rv(CKR_MECHANISM_INVALID, p11->C_SignInit(s, &hmac256, k));
-	assert_rv(CKR_OK, p11->C_SignInit(s, &hmac384, k));
+	assert_rv(CKR_OK, p11->C_SignInit(s, &hmac1, k));
 }
 
 /* A private object is invisible once the user logs out. */
@@ -413,22 +413,25 @@ static void test_crypto__session_cancel_ends_chosen_only(void **state)
 	assert_digest_abc(s);
 }
 
-/* ASan/valgrind runs check that the operations' state is freed. */
+/* ASan/valgrind runs check that the operations' state is freed. (A token
+ * may refuse operations of different kinds at once, CKR_OPERATION_ACTIVE:
+ * each session here has one.) */
 static void test_crypto__close_session_with_active_operations(void **state)
 {
-	CK_SESSION_HANDLE s = user_session(), s2;
+	CK_SESSION_HANDLE s = user_session(), s2, s3;
 	CK_OBJECT_HANDLE k = hmac_key(s);
 
 	(void)state;
 	s2 = api_open(api_slot, false);
+	s3 = api_open(api_slot, false);
 	assert_rv(CKR_OK, p11->C_DigestInit(s2, &sha256));
 	assert_rv(CKR_OK, p11->C_DigestUpdate(s2, (CK_BYTE_PTR) "abc", 3));
-	assert_rv(CKR_OK, p11->C_SignInit(s2, &hmac256, k));
-	assert_rv(CKR_OK, p11->C_SignUpdate(s2, (CK_BYTE_PTR) "abc", 3));
+	assert_rv(CKR_OK, p11->C_SignInit(s3, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignUpdate(s3, (CK_BYTE_PTR) "abc", 3));
 	assert_rv(CKR_OK, p11->C_CloseSession(s2));
 	assert_rv(CKR_SESSION_HANDLE_INVALID,
 		  p11->C_DigestUpdate(s2, (CK_BYTE_PTR) "abc", 3));
-	assert_rv(CKR_OK, p11->C_DigestInit(s, &sha256));
+	assert_rv(CKR_OK, p11->C_CloseSession(s3));
 	assert_rv(CKR_OK, p11->C_VerifyInit(s, &hmac256, k));
 	assert_rv(CKR_OK, p11->C_CloseAllSessions(api_slot));
 }
@@ -446,25 +449,45 @@ static void test_crypto__two_sessions_are_independent(void **state)
 	(void)state;
 	assert_rv(CKR_OK, p11->C_DigestInit(a, &sha256));
 	assert_rv(CKR_OK, p11->C_DigestInit(b, &sha1));
-	assert_rv(CKR_OK, p11->C_SignInit(a, &hmac256, k));
-	assert_rv(CKR_OK, p11->C_SignInit(b, &hmac256, k));
 	assert_rv(CKR_OK, p11->C_DigestUpdate(a, (CK_BYTE_PTR) "a", 1));
 	assert_rv(CKR_OK, p11->C_DigestUpdate(b, (CK_BYTE_PTR) "xyz", 3));
-	assert_rv(CKR_OK, p11->C_SignUpdate(b, (CK_BYTE_PTR) "abc", 3));
 	assert_rv(CKR_OK, p11->C_DigestUpdate(a, (CK_BYTE_PTR) "bc", 2));
-	assert_rv(CKR_OK, p11->C_SignUpdate(a, (CK_BYTE_PTR) "abd", 3));
 	assert_rv(CKR_OK, p11->C_DigestFinal(a, out_a, &la));
 	assert_memory_equal(out_a, sha256_abc, 32);
 	assert_rv(CKR_OK, p11->C_DigestFinal(b, out_b, &lb));
 	assert_int_equal(EVP_Digest("xyz", 3, ref, &n, EVP_sha1(), NULL), 1);
 	assert_int_equal(lb, n);
 	assert_memory_equal(out_b, ref, n);
+
+	assert_rv(CKR_OK, p11->C_SignInit(a, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignInit(b, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignUpdate(b, (CK_BYTE_PTR) "abc", 3));
+	assert_rv(CKR_OK, p11->C_SignUpdate(a, (CK_BYTE_PTR) "abd", 3));
 	/* different data, different MACs, each right for its own data */
 	assert_rv(CKR_OK, p11->C_SignFinal(a, mac, &lm));
 	assert_rv(CKR_OK, p11->C_SignFinal(b, ref, &lr));
 	assert_memory_not_equal(mac, ref, lm);
 	assert_rv(CKR_OK, p11->C_VerifyInit(b, &hmac256, k));
 	assert_rv(CKR_OK, p11->C_Verify(b, (CK_BYTE_PTR) "abd", 3, mac, lm));
+}
+
+/* Operations of different kinds in one session do not disturb each
+ * other (coffer allows one of each kind at once). */
+static void test_crypto__operations_of_different_kinds_coexist(void **state)
+{
+	CK_SESSION_HANDLE s = user_session();
+	CK_OBJECT_HANDLE k = hmac_key(s);
+	uint8_t mac[MAX_OUT];
+	CK_ULONG lm = sizeof(mac);
+
+	(void)state;
+	assert_rv(CKR_OK, p11->C_DigestInit(s, &sha256));
+	assert_rv(CKR_OK, p11->C_SignInit(s, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignUpdate(s, (CK_BYTE_PTR) "abc", 3));
+	assert_rv(CKR_OK, p11->C_VerifyInit(s, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignFinal(s, mac, &lm));
+	assert_digest_abc(s);
+	assert_rv(CKR_OK, p11->C_Verify(s, (CK_BYTE_PTR) "abc", 3, mac, lm));
 }
 
 /* ---- dual-function updates (5.17) --------------------------------------- */
@@ -794,7 +817,24 @@ static void test_crypto__always_authenticate_needs_context_login(void **state)
 	k = always_auth_key(s);
 	assert_rv(CKR_OK, p11->C_SignInit(s, &rsa_pkcs, k));
 	assert_rv(CKR_USER_NOT_LOGGED_IN, rsa_sign(s, sig, &len));
-	/* still active: logging in lets the same operation go on */
+}
+
+/* The operation survives CKR_USER_NOT_LOGGED_IN: the application logs in
+ * (CKU_CONTEXT_SPECIFIC) and carries on, as v3.0 4.9 and 5.6.9 describe. */
+static void test_crypto__always_authenticate_login_then_retry(void **state)
+{
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE k;
+	uint8_t sig[MAX_OUT];
+	CK_ULONG len;
+
+	(void)state;
+	if (!mechanism_listed(CKM_RSA_PKCS))
+		skip();
+	s = user_session();
+	k = always_auth_key(s);
+	assert_rv(CKR_OK, p11->C_SignInit(s, &rsa_pkcs, k));
+	assert_rv(CKR_USER_NOT_LOGGED_IN, rsa_sign(s, sig, &len));
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_SignInit(s, &rsa_pkcs, k));
 	assert_rv(CKR_OK, context_login(s, API_USER_PIN));
 	assert_rv(CKR_OK, rsa_sign(s, sig, &len));
@@ -815,9 +855,9 @@ static void test_crypto__always_authenticate_wrong_pin_fails(void **state)
 	k = always_auth_key(s);
 	assert_rv(CKR_OK, p11->C_SignInit(s, &rsa_pkcs, k));
 	assert_rv(CKR_PIN_INCORRECT, context_login(s, "99999999"));
-	assert_rv(CKR_USER_NOT_LOGGED_IN, rsa_sign(s, sig, &len));
 	assert_rv(CKR_OK, context_login(s, API_USER_PIN));
 	assert_rv(CKR_OK, rsa_sign(s, sig, &len));
+	assert_int_equal(len, api_rsa_material()->n_len);
 }
 
 static void test_crypto__always_authenticate_every_operation(void **state)
@@ -837,8 +877,6 @@ static void test_crypto__always_authenticate_every_operation(void **state)
 	assert_rv(CKR_OK, rsa_sign(s, sig, &len));
 	assert_rv(CKR_OK, p11->C_SignInit(s, &rsa_pkcs, k));
 	assert_rv(CKR_USER_NOT_LOGGED_IN, rsa_sign(s, sig, &len));
-	assert_rv(CKR_OK, context_login(s, API_USER_PIN));
-	assert_rv(CKR_OK, rsa_sign(s, sig, &len));
 }
 
 /* Needs no RSA: there is no operation at all. */
@@ -883,6 +921,7 @@ int main(int argc, char **argv)
 	    T(test_crypto__session_cancel_ends_chosen_only),
 	    T(test_crypto__close_session_with_active_operations),
 	    T(test_crypto__two_sessions_are_independent),
+	    T(test_crypto__operations_of_different_kinds_coexist),
 	    T(test_crypto__dual_function_updates),
 	    T(test_crypto__dual_function_needs_both_operations),
 	    T(test_crypto__generate_random_lengths),
@@ -894,6 +933,7 @@ int main(int argc, char **argv)
 	    T(test_crypto__listed_mechanisms_have_info),
 	    T(test_crypto__unlisted_mechanism_has_no_info),
 	    T(test_crypto__always_authenticate_needs_context_login),
+	    T(test_crypto__always_authenticate_login_then_retry),
 	    T(test_crypto__always_authenticate_wrong_pin_fails),
 	    T(test_crypto__always_authenticate_every_operation),
 	    T(test_crypto__context_login_without_operation_fails),
