@@ -942,12 +942,54 @@ static void test_sym__buffer_too_small_single_part(void **state)
 		l = 3;
 		assert_rv(CKR_BUFFER_TOO_SMALL,
 			  p11->C_Decrypt(s, ct, n, out, &l));
-		assert_true(l >= len);
-		/* the exact length suffices, even where a query says more */
-		l = (CK_ULONG)len;
+		assert_true(l >= len && l <= len + md->block);
 		assert_rv(CKR_OK, p11->C_Decrypt(s, ct, n, out, &l));
 		assert_int_equal(l, len);
 		assert_memory_equal(out, pt, len);
+	}
+}
+
+/* A buffer of the exact plaintext length suffices even where a length
+ * query answers more (CBC_PAD: the padding is known only once read). */
+static void test_sym__cbc_pad_decrypt_into_exact_buffer(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	uint8_t pt[45], ct[64], out[64];
+
+	(void)state;
+	assert_int_equal(RAND_bytes(pt, sizeof(pt)), 1);
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *md = &modes[i];
+		CK_MECHANISM m = mech_of(md);
+		CK_OBJECT_HANDLE k;
+		size_t n, done;
+		CK_ULONG l;
+
+		if (!md->pad)
+			continue;
+		k = mode_key(s, md);
+		n = crypt1(s, true, &m, k, pt, sizeof(pt), ct, sizeof(ct));
+		/* single-part */
+		assert_rv(CKR_OK, p11->C_DecryptInit(s, &m, k));
+		l = sizeof(pt) - 1;
+		assert_rv(CKR_BUFFER_TOO_SMALL,
+			  p11->C_Decrypt(s, ct, n, out, &l));
+		l = sizeof(pt);
+		assert_rv(CKR_OK, p11->C_Decrypt(s, ct, n, out, &l));
+		assert_int_equal(l, sizeof(pt));
+		assert_memory_equal(out, pt, sizeof(pt));
+		/* the final of a multi-part one */
+		assert_rv(CKR_OK, p11->C_DecryptInit(s, &m, k));
+		l = sizeof(out);
+		assert_rv(CKR_OK, p11->C_DecryptUpdate(s, ct, n, out, &l));
+		done = l;
+		l = (CK_ULONG)(sizeof(pt) - done - 1);
+		assert_rv(CKR_BUFFER_TOO_SMALL,
+			  p11->C_DecryptFinal(s, out + done, &l));
+		assert_int_equal(l, sizeof(pt) - done);
+		assert_rv(CKR_OK, p11->C_DecryptFinal(s, out + done, &l));
+		assert_int_equal(done + l, sizeof(pt));
+		assert_memory_equal(out, pt, sizeof(pt));
 	}
 }
 
@@ -988,9 +1030,9 @@ static void test_sym__buffer_too_small_multi_part(void **state)
 		assert_rv(CKR_OK, p11->C_EncryptFinal(s, out + done, &l));
 		assert_int_equal(done + l, n);
 		assert_memory_equal(out, ct, n);
-		/* decrypt */
+		/* decrypt (AEAD updates output nothing: any buffer fits) */
 		assert_rv(CKR_OK, p11->C_DecryptInit(s, &m, k));
-		l = 0;
+		l = md->tag ? sizeof(out) : 0;
 		done = 0;
 		if (md->tag == 0) {
 			assert_rv(CKR_BUFFER_TOO_SMALL,
@@ -1003,7 +1045,9 @@ static void test_sym__buffer_too_small_multi_part(void **state)
 		if (len > done) {
 			assert_rv(CKR_BUFFER_TOO_SMALL,
 				  p11->C_DecryptFinal(s, out + done, &l));
-			assert_int_equal(l, len - done);
+			/* "at least" what is needed (base 5.2) */
+			assert_true(l >= len - done &&
+				    l <= len - done + md->block);
 		}
 		assert_rv(CKR_OK, p11->C_DecryptFinal(s, out + done, &l));
 		assert_int_equal(done + l, len);
@@ -1113,14 +1157,15 @@ static void test_sym__mechanism_info(void **state)
 		CK_FLAGS flags;
 		bool softhsm_lacks;
 	} want[] = {
+	    /* min 0: sizes unchecked (DES3 key sizes are "not used", 2.20) */
 	    {CKM_AES_KEY_GEN, 16, 32, CKF_GENERATE, false},
 	    {CKM_AES_ECB, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, false},
 	    {CKM_AES_CBC, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, false},
 	    {CKM_AES_CBC_PAD, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, false},
 	    {CKM_AES_CTR, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, false},
 	    {CKM_AES_GCM, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, false},
-	    {CKM_DES3_KEY_GEN, 24, 24, CKF_GENERATE, false},
-	    {CKM_DES3_CBC_PAD, 24, 24, CKF_ENCRYPT | CKF_DECRYPT, false},
+	    {CKM_DES3_KEY_GEN, 0, 0, CKF_GENERATE, false},
+	    {CKM_DES3_CBC_PAD, 0, 0, CKF_ENCRYPT | CKF_DECRYPT, false},
 	    {CKM_CHACHA20_KEY_GEN, 32, 32, CKF_GENERATE, true},
 	    {CKM_CHACHA20_POLY1305, 32, 32, CKF_ENCRYPT | CKF_DECRYPT, true},
 	};
@@ -1133,8 +1178,12 @@ static void test_sym__mechanism_info(void **state)
 			continue;
 		assert_rv(CKR_OK,
 			  p11->C_GetMechanismInfo(api_slot, want[i].t, &info));
-		assert_int_equal(info.ulMinKeySize, want[i].min);
-		assert_int_equal(info.ulMaxKeySize, want[i].max);
+		printf("# mechanism 0x%lx: key sizes %lu..%lu\n", want[i].t,
+		       info.ulMinKeySize, info.ulMaxKeySize);
+		if (want[i].min != 0) {
+			assert_int_equal(info.ulMinKeySize, want[i].min);
+			assert_int_equal(info.ulMaxKeySize, want[i].max);
+		}
 		assert_int_equal(info.flags & want[i].flags, want[i].flags);
 		assert_int_equal(info.flags & CKF_HW, 0);
 	}
@@ -1223,7 +1272,7 @@ static void test_aes__generate_sensitive_value_unreadable(void **state)
 
 static void test_aes__generate_bad_length_fails(void **state)
 {
-	static const CK_ULONG bad[] = {0, 8, 17, 31, 33, 64};
+	static const CK_ULONG bad[] = {8, 17, 31, 33, 64};
 	CK_SESSION_HANDLE s = user_rw();
 	CK_OBJECT_HANDLE k;
 
@@ -1676,6 +1725,7 @@ int main(int argc, char **argv)
 	    T(test_sym__length_query),
 	    T(test_sym__buffer_too_small_single_part),
 	    T(test_sym__buffer_too_small_multi_part),
+	    T(test_sym__cbc_pad_decrypt_into_exact_buffer),
 	    T(test_sym__wrong_key_type_fails),
 	    T(test_sym__usage_not_permitted_fails),
 	    T(test_sym__init_while_active_fails),
