@@ -148,6 +148,7 @@ static void library_free(struct cf_library *lib)
 		if (lib->sessions.slots[i].key == 0)
 			continue;
 		cf_find_clear(&s->find);
+		cf_op_end_all(s); /* family state holds key schedules */
 		cf_mutex_free(s->lock);
 		free(s);
 	}
