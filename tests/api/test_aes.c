@@ -1166,8 +1166,11 @@ static void test_sym__finalize_with_active_operations(void **state)
 		if (!runs(md))
 			continue;
 		k = mode_key(s, md);
+		/* a second session: a token may refuse encryption and
+		 * decryption at once in one session */
+		assert_rv(CKR_OK, p11->C_DecryptInit(api_open(api_slot, false),
+						     &m, k));
 		assert_rv(CKR_OK, p11->C_EncryptInit(s, &m, k));
-		assert_rv(CKR_OK, p11->C_DecryptInit(s, &m, k));
 		l = sizeof(buf);
 		assert_rv(CKR_OK, p11->C_EncryptUpdate(s, buf, 8, buf, &l));
 		api_reinitialize();
@@ -1212,6 +1215,82 @@ static void test_sym__mechanism_info(void **state)
 		}
 		assert_int_equal(info.flags & want[i].flags, want[i].flags);
 		assert_int_equal(info.flags & CKF_HW, 0);
+	}
+}
+
+/* ---- wrapping with the block modes ------------------------------------ */
+
+/* A wrapping key: CKA_WRAP and CKA_UNWRAP only (the key-role policy keeps
+ * wrapping keys apart from data keys). */
+static CK_OBJECT_HANDLE wrapping_key(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE gen)
+{
+	CK_MECHANISM m = {gen, NULL, 0};
+	CK_ULONG len = 32;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_WRAP, &api_true),
+			    ATTR(CKA_UNWRAP, &api_true),
+			    ATTR(CKA_VALUE_LEN, &len)};
+	CK_OBJECT_HANDLE k;
+
+	assert_rv(CKR_OK, p11->C_GenerateKey(s, &m, t,
+					     gen == CKM_AES_KEY_GEN ? 3 : 2,
+					     &k));
+	return k;
+}
+
+/* An AES-256 key wrapped with CBC_PAD (AES, DES3), ECB and CBC unwraps to
+ * the same key (same check value, same ciphertext). */
+static void test_sym__wrap_unwrap_round_trip(void **state)
+{
+	static const struct {
+		CK_MECHANISM_TYPE wrap, gen;
+		CK_ULONG ivlen;
+	} w[] = {
+	    {CKM_AES_CBC_PAD, CKM_AES_KEY_GEN, 16},
+	    {CKM_AES_CBC, CKM_AES_KEY_GEN, 16},
+	    {CKM_AES_ECB, CKM_AES_KEY_GEN, 0},
+	    {CKM_DES3_CBC_PAD, CKM_DES3_KEY_GEN, 8},
+	    {CKM_DES3_ECB, CKM_DES3_KEY_GEN, 0},
+	};
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_ATTRIBUTE ut[] = {ATTR(CKA_CLASS, &cls), ATTR(CKA_KEY_TYPE, &kt),
+			     ATTR(CKA_ENCRYPT, &api_true),
+			     ATTR(CKA_TOKEN, &api_false)};
+	CK_ATTRIBUTE gt[] = {ATTR(CKA_ENCRYPT, &api_true),
+			     ATTR(CKA_EXTRACTABLE, &api_true),
+			     ATTR(CKA_VALUE_LEN, &(CK_ULONG){32})};
+	CK_MECHANISM aesgen = {CKM_AES_KEY_GEN, NULL, 0};
+	uint8_t wrapped[64], cv1[3], cv2[3];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(w); i++) {
+		CK_MECHANISM m = {w[i].wrap, w[i].ivlen ? iv16 : NULL,
+				  w[i].ivlen};
+		CK_OBJECT_HANDLE wk = wrapping_key(s, w[i].gen), k, back;
+		CK_ULONG l = 0, c1 = 3, c2 = 3;
+
+		assert_rv(CKR_OK, p11->C_GenerateKey(s, &aesgen, gt, NELEM(gt),
+						     &k));
+		assert_rv(CKR_OK, p11->C_WrapKey(s, &m, wk, k, NULL, &l));
+		assert_true(l >= 32 && l <= sizeof(wrapped));
+		assert_rv(CKR_OK, p11->C_WrapKey(s, &m, wk, k, wrapped, &l));
+		assert_int_equal(l, w[i].wrap == CKM_AES_CBC_PAD    ? 48
+				    : w[i].wrap == CKM_DES3_CBC_PAD ? 40
+								    : 32);
+		assert_rv(CKR_OK, p11->C_UnwrapKey(s, &m, wk, wrapped, l, ut,
+						   NELEM(ut), &back));
+		assert_rv(CKR_OK,
+			  api_get_bytes(s, k, CKA_CHECK_VALUE, cv1, &c1));
+		assert_rv(CKR_OK,
+			  api_get_bytes(s, back, CKA_CHECK_VALUE, cv2, &c2));
+		assert_memory_equal(cv1, cv2, 3);
+		/* a damaged wrapping does not unwrap (padding, length) */
+		if (w[i].wrap == CKM_AES_CBC_PAD)
+			assert_rv_either(
+			    CKR_WRAPPED_KEY_LEN_RANGE, CKR_WRAPPED_KEY_INVALID,
+			    p11->C_UnwrapKey(s, &m, wk, wrapped, l - 1, ut,
+					     NELEM(ut), &back));
 	}
 }
 
@@ -1757,6 +1836,7 @@ int main(int argc, char **argv)
 	    T(test_sym__init_while_active_fails),
 	    T(test_sym__finalize_with_active_operations),
 	    T(test_sym__mechanism_info),
+	    T(test_sym__wrap_unwrap_round_trip),
 	    T(test_aes__generate_key_attributes),
 	    T(test_aes__generate_sensitive_value_unreadable),
 	    T(test_aes__generate_bad_length_fails),
