@@ -1507,6 +1507,88 @@ static void test_store__allocation_failures_fail_cleanly(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
+/* --- read transactions ---------------------------------------------------- */
+
+static void test_store__reads_inside_read_transaction_work(void **state)
+{
+	struct fx *f = fx_create(state);
+	uint64_t a = put_new(f->s, "alpha", 1);
+	uint64_t b = put_new(f->s, "beta", 1);
+	uint64_t want[] = {a, b};
+
+	assert_int_equal(cf_store_read_begin(f->s), 0);
+	assert_find(f->s, 1, want, 2);
+	assert_record(f->s, a, "alpha");
+	assert_record(f->s, b, "beta");
+	cf_store_read_end(f->s);
+	/* and the handle is usable for writes again afterwards */
+	put_new(f->s, "gamma", 2);
+}
+
+static void test_store__writes_inside_read_transaction_fail_einval(
+	void **state)
+{
+	struct fx *f = fx_create(state);
+	uint64_t a = put_new(f->s, "alpha", 1);
+	struct cf_store_key k = key_of(1);
+	uint64_t id = 0;
+
+	assert_int_equal(cf_store_read_begin(f->s), 0);
+	assert_int_equal(cf_store_read_begin(f->s), -EINVAL);
+	assert_int_equal(cf_store_begin(f->s), -EINVAL);
+	assert_int_equal(cf_store_object_put(f->s, a, "x", 1, &k, 1), -EINVAL);
+	assert_int_equal(cf_store_object_new_id(f->s, &id), -EINVAL);
+	assert_int_equal(cf_store_object_delete(f->s, a), -EINVAL);
+	assert_int_equal(cf_store_meta_put(f->s, "m", "v", 1), -EINVAL);
+	cf_store_read_end(f->s);
+	assert_record(f->s, a, "alpha");
+}
+
+static void test_store__read_begin_inside_write_transaction_fails_einval(
+	void **state)
+{
+	struct fx *f = fx_create(state);
+
+	assert_int_equal(cf_store_begin(f->s), 0);
+	assert_int_equal(cf_store_read_begin(f->s), -EINVAL);
+	assert_int_equal(cf_store_commit(f->s), 0);
+}
+
+static void test_store__read_end_without_begin_is_noop(void **state)
+{
+	struct fx *f = fx_create(state);
+
+	cf_store_read_end(f->s);
+	cf_store_read_end(NULL);
+	assert_int_equal(cf_store_read_begin(NULL), -EINVAL);
+	put_new(f->s, "alpha", 1);
+}
+
+/* A read transaction reads one snapshot: another handle's commit during it
+ * shows only after read_end, and change detection still reports it. */
+static void test_store__read_transaction_sees_one_snapshot(void **state)
+{
+	struct fx *f = fx_create(state);
+	struct cf_store *other = NULL;
+	uint64_t a = put_new(f->s, "alpha", 1);
+	uint64_t b;
+	uint64_t one[1];
+	uint64_t two[2];
+
+	assert_int_equal(cf_store_open(f->path, false, &other), 0);
+	one[0] = a;
+	assert_int_equal(cf_store_read_begin(f->s), 0);
+	assert_find(f->s, 1, one, 1);
+	b = put_new(other, "beta", 1);
+	assert_find(f->s, 1, one, 1);
+	cf_store_read_end(f->s);
+	two[0] = a;
+	two[1] = b;
+	assert_find(f->s, 1, two, 2);
+	assert_true(changed(f->s));
+	cf_store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1591,6 +1673,11 @@ int main(void)
 	    T(test_store__bad_id_in_keys_fails_eio),
 	    T(test_store__missing_id_counter_fails_eio),
 	    T(test_store__commit_survives_kill_9),
+	    T(test_store__reads_inside_read_transaction_work),
+	    T(test_store__writes_inside_read_transaction_fail_einval),
+	    T(test_store__read_begin_inside_write_transaction_fails_einval),
+	    T(test_store__read_end_without_begin_is_noop),
+	    T(test_store__read_transaction_sees_one_snapshot),
 	    T(test_store__allocation_failures_fail_cleanly),
 	};
 
