@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,11 +130,9 @@ static bool protect(void *p, size_t len)
 
 static void mlock_failed(void)
 {
-	static bool told;
+	static atomic_bool told;
 
-	/* a benign race: at worst the line is logged twice */
-	if (!told) {
-		told = true;
+	if (!atomic_exchange(&told, true)) {
 		cf_debug("secmem: mlock failed (%s); secrets may be swapped",
 			 strerror(errno));
 	}
@@ -141,13 +140,9 @@ static void mlock_failed(void)
 
 static size_t page_size(void)
 {
-	static size_t page;
+	long ps = sysconf(_SC_PAGESIZE);
 
-	if (page == 0) {
-		long ps = sysconf(_SC_PAGESIZE);
-		page = ps > 0 ? (size_t)ps : 4096;
-	}
-	return page;
+	return ps > 0 ? (size_t)ps : 4096;
 }
 
 static unsigned int class_of(size_t len)
@@ -318,7 +313,7 @@ static void pool_free(void *p, size_t len)
 	size_t size = slot_size(cls);
 	struct pool_class *c = &pool.cls[cls];
 	struct pool_block *b =
-		(struct pool_block *)((uintptr_t)p & ~(uintptr_t)(POOL_BLOCK - 1));
+	    (struct pool_block *)((uintptr_t)p & ~(uintptr_t)(POOL_BLOCK - 1));
 	size_t off = (size_t)((uint8_t *)p - (uint8_t *)b);
 	struct pool_block *drop = NULL;
 	unsigned int i = (unsigned int)(off / size);

@@ -49,11 +49,10 @@ static bool all_byte(const uint8_t *p, size_t len, uint8_t b)
 }
 
 /* Every pool size class, its edges, and sizes past the pool. */
-static const size_t sizes[] = {0,    1,	   2,	 31,   32,    33,   63,
-			       64,   65,   100,	 127,  128,   129,  255,
-			       256,  257,  511,	 512,  513,   1000, 1024,
-			       1025, 2047, 2048, 2049, 4095,  4096, 4097,
-			       8192, 9000, 65536, 1 << 20};
+static const size_t sizes[] = {
+    0,	  1,	2,    31,   32,	  33,	63,   64,   65,	   100,	   127,
+    128,  129,	255,  256,  257,  511,	512,  513,  1000,  1024,   1025,
+    2047, 2048, 2049, 4095, 4096, 4097, 8192, 9000, 65536, 1 << 20};
 
 static void test_secmem__alloc_is_zeroed_for_every_size(void **state)
 {
@@ -256,7 +255,7 @@ static void test_secmem__threads_never_share_a_slot(void **state)
 		h[i].seed = 1000u + (unsigned int)i;
 		h[i].tag = (uint8_t)(0x10 + i);
 		assert_int_equal(
-			pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
+		    pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
 	}
 	for (int i = 0; i < T; i++) {
 		assert_int_equal(pthread_join(th[i], NULL), 0);
@@ -268,8 +267,8 @@ static void test_secmem__threads_never_share_a_slot(void **state)
 /* Other threads allocate and free all the time while the main thread
  * forks: the child must still be able to use the pool (a pool lock
  * inherited locked would hang it, which the alarm turns into a failure). */
-static void test_secmem__fork_during_use_leaves_child_a_usable_pool(
-	void **state)
+static void
+test_secmem__fork_during_use_leaves_child_a_usable_pool(void **state)
 {
 	enum { T = 2 };
 	pthread_t th[T];
@@ -280,7 +279,7 @@ static void test_secmem__fork_during_use_leaves_child_a_usable_pool(
 		h[i].seed = 7u + (unsigned int)i;
 		h[i].tag = (uint8_t)(0x40 + i);
 		assert_int_equal(
-			pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
+		    pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
 	}
 	for (int k = 0; k < 20; k++) {
 		int status = 0;
@@ -315,16 +314,16 @@ static void test_secmem__fork_during_use_leaves_child_a_usable_pool(
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_secmem__alloc_is_zeroed_for_every_size),
-		cmocka_unit_test(test_secmem__reused_slot_comes_back_zeroed),
-		cmocka_unit_test(test_secmem__shorter_reuse_sees_no_old_tail),
-		cmocka_unit_test(test_secmem__live_secrets_do_not_overlap),
-		cmocka_unit_test(test_secmem__empty_blocks_are_released),
-		cmocka_unit_test(test_secmem__large_secrets_bypass_the_pool),
-		cmocka_unit_test(test_secmem__secret_helpers_copy_and_clear),
-		cmocka_unit_test(test_secmem__threads_never_share_a_slot),
-		cmocka_unit_test(
-			test_secmem__fork_during_use_leaves_child_a_usable_pool),
+	    cmocka_unit_test(test_secmem__alloc_is_zeroed_for_every_size),
+	    cmocka_unit_test(test_secmem__reused_slot_comes_back_zeroed),
+	    cmocka_unit_test(test_secmem__shorter_reuse_sees_no_old_tail),
+	    cmocka_unit_test(test_secmem__live_secrets_do_not_overlap),
+	    cmocka_unit_test(test_secmem__empty_blocks_are_released),
+	    cmocka_unit_test(test_secmem__large_secrets_bypass_the_pool),
+	    cmocka_unit_test(test_secmem__secret_helpers_copy_and_clear),
+	    cmocka_unit_test(test_secmem__threads_never_share_a_slot),
+	    cmocka_unit_test(
+		test_secmem__fork_during_use_leaves_child_a_usable_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
