@@ -111,13 +111,11 @@ static EVP_PKEY *pkey_from(const unsigned char *n, size_t n_len,
 	BIGNUM *bn[8] = {NULL};
 	const unsigned char *v[8] = {n, e};
 	size_t l[8] = {n_len, e_len};
-	const char *names[8] = {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E,
-				OSSL_PKEY_PARAM_RSA_D,
-				OSSL_PKEY_PARAM_RSA_FACTOR1,
-				OSSL_PKEY_PARAM_RSA_FACTOR2,
-				OSSL_PKEY_PARAM_RSA_EXPONENT1,
-				OSSL_PKEY_PARAM_RSA_EXPONENT2,
-				OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+	const char *names[8] = {
+	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
+	    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
+	    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
 	size_t count = priv != NULL ? 8 : 2;
 	OSSL_PARAM *params;
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
@@ -270,8 +268,7 @@ static void sha256(const unsigned char *in, size_t inl, unsigned char *out)
 {
 	unsigned int len = 0;
 
-	assert_int_equal(EVP_Digest(in, inl, out, &len, EVP_sha256(), NULL),
-			 1);
+	assert_int_equal(EVP_Digest(in, inl, out, &len, EVP_sha256(), NULL), 1);
 	assert_int_equal(len, 32);
 }
 
@@ -356,10 +353,10 @@ static bool openssl_verifies(EVP_PKEY *pk, const struct sign_mech *sm,
 		pctx = EVP_PKEY_CTX_new(pk, NULL);
 		ok = EVP_PKEY_verify_init(pctx) == 1 &&
 		     (sm->form == V_PKCS
-			  ? EVP_PKEY_CTX_set_rsa_padding(
-				pctx, RSA_PKCS1_PADDING) > 0
-			  : EVP_PKEY_CTX_set_signature_md(pctx,
-							  EVP_sha256()) > 0 &&
+			  ? EVP_PKEY_CTX_set_rsa_padding(pctx,
+							 RSA_PKCS1_PADDING) > 0
+			  : EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) >
+				    0 &&
 				pss_setup(pctx, sm)) &&
 		     EVP_PKEY_verify(pctx, sig, sigl, in, inl) == 1;
 		EVP_PKEY_CTX_free(pctx);
@@ -368,11 +365,11 @@ static bool openssl_verifies(EVP_PKEY *pk, const struct sign_mech *sm,
 		pctx = EVP_PKEY_CTX_new(pk, NULL);
 		memset(block, 0, sizeof(block));
 		memcpy(block + K - inl, in, inl);
-		ok = EVP_PKEY_verify_recover_init(pctx) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_NO_PADDING) > 0 &&
-		     EVP_PKEY_verify_recover(pctx, rec, &recl, sig, sigl) ==
-			 1 &&
-		     recl == K && memcmp(rec, block, K) == 0;
+		ok =
+		    EVP_PKEY_verify_recover_init(pctx) == 1 &&
+		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_NO_PADDING) > 0 &&
+		    EVP_PKEY_verify_recover(pctx, rec, &recl, sig, sigl) == 1 &&
+		    recl == K && memcmp(rec, block, K) == 0;
 		EVP_PKEY_CTX_free(pctx);
 		break;
 	}
@@ -517,7 +514,7 @@ static void test_rsa_keygen__bad_exponent_fails(void **state)
 	CK_OBJECT_HANDLE pub, priv;
 	static const unsigned char even[] = {0x01, 0x00, 0x00};
 	static const unsigned char one[] = {0x01};
-	static const unsigned char huge[] = {0x01, 0, 0, 0, 0, 0,
+	static const unsigned char huge[] = {0x01, 0, 0, 0, 0,	 0,
 					     0,	   0, 0, 0, 0x01};
 
 	(void)state;
@@ -543,7 +540,8 @@ static void test_rsa_keygen__missing_bits_fails(void **state)
 					 &pub, &priv));
 }
 
-/* ---- signatures ------------------------------------------------------------ */
+/* ---- signatures ------------------------------------------------------------
+ */
 
 static void test_rsa_sign__round_trip_every_mechanism(void **state)
 {
@@ -623,8 +621,7 @@ static void test_rsa_sign__multipart_equals_single_part(void **state)
 		 * form must verify the other's signature instead. */
 		if (sm->form == V_HASH)
 			assert_memory_equal(one, multi, K);
-		assert_rv(CKR_OK,
-			  verify(s, pub, sm, msg, MSG_LEN, multi, len));
+		assert_rv(CKR_OK, verify(s, pub, sm, msg, MSG_LEN, multi, len));
 		assert_rv(CKR_OK, p11->C_VerifyInit(s, &m, pub));
 		assert_rv(CKR_OK, p11->C_VerifyUpdate(s, (CK_BYTE_PTR)msg, 3));
 		assert_rv(CKR_OK, p11->C_VerifyUpdate(s, (CK_BYTE_PTR)msg + 3,
@@ -833,8 +830,7 @@ static void test_rsa_pkcs__parameters_refused(void **state)
 	import_pair(s, &pub, &priv);
 	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(s, &m, priv));
 	m.mechanism = CKM_RSA_PKCS;
-	assert_rv(CKR_MECHANISM_PARAM_INVALID,
-		  p11->C_EncryptInit(s, &m, pub));
+	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_EncryptInit(s, &m, pub));
 }
 
 /* ---- sign and verify recover ------------------------------------------- */
@@ -859,15 +855,15 @@ static void test_rsa_recover__round_trip(void **state)
 		assert_int_equal(len, K);
 		len = K - 1;
 		assert_rv(CKR_BUFFER_TOO_SMALL,
-			  p11->C_SignRecover(s, (CK_BYTE_PTR)msg, MSG_LEN,
-					     sig, &len));
+			  p11->C_SignRecover(s, (CK_BYTE_PTR)msg, MSG_LEN, sig,
+					     &len));
 		assert_int_equal(len, K);
 		assert_rv(CKR_OK, p11->C_SignRecover(s, (CK_BYTE_PTR)msg,
 						     MSG_LEN, sig, &len));
 		assert_int_equal(len, K);
 		/* the same signature as C_Sign gives, which OpenSSL checks */
-		assert_true(openssl_verifies(pk, sign_mech(mechs[i]), msg, MSG_LEN,
-					     sig, K));
+		assert_true(openssl_verifies(pk, sign_mech(mechs[i]), msg,
+					     MSG_LEN, sig, K));
 		assert_rv(CKR_OK, p11->C_VerifyRecoverInit(s, &m, pub));
 		len = 0;
 		assert_rv(CKR_OK, p11->C_VerifyRecover(s, sig, K, NULL, &len));
@@ -899,7 +895,8 @@ static void test_rsa_recover__round_trip(void **state)
 	EVP_PKEY_free(pk);
 }
 
-/* ---- encryption ------------------------------------------------------------ */
+/* ---- encryption ------------------------------------------------------------
+ */
 
 struct oaep_hash {
 	CK_MECHANISM_TYPE hash;
@@ -965,9 +962,9 @@ static size_t openssl_decrypt(EVP_PKEY *pk, int pad, const char *md,
 			    0);
 	}
 	if (label != NULL)
-		assert_true(EVP_PKEY_CTX_set0_rsa_oaep_label(
-				pctx, OPENSSL_strdup(label),
-				(int)strlen(label)) > 0);
+		assert_true(
+		    EVP_PKEY_CTX_set0_rsa_oaep_label(
+			pctx, OPENSSL_strdup(label), (int)strlen(label)) > 0);
 	assert_int_equal(EVP_PKEY_decrypt(pctx, out, &len, in, K), 1);
 	EVP_PKEY_CTX_free(pctx);
 	return len;
@@ -989,9 +986,9 @@ static size_t openssl_encrypt(EVP_PKEY *pk, int pad, const char *md,
 			    0);
 	}
 	if (label != NULL)
-		assert_true(EVP_PKEY_CTX_set0_rsa_oaep_label(
-				pctx, OPENSSL_strdup(label),
-				(int)strlen(label)) > 0);
+		assert_true(
+		    EVP_PKEY_CTX_set0_rsa_oaep_label(
+			pctx, OPENSSL_strdup(label), (int)strlen(label)) > 0);
 	assert_int_equal(EVP_PKEY_encrypt(pctx, out, &len, in, inl), 1);
 	assert_int_equal(len, K);
 	EVP_PKEY_CTX_free(pctx);
@@ -1094,8 +1091,7 @@ static void test_rsa_oaep__bad_parameters_fail(void **state)
 	m = oaep_mech(&p, &oaep_hashes[2], NULL);
 	p.hash_alg = CKM_MD5;
 	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_EncryptInit(s, &m, pub));
-	assert_rv(CKR_MECHANISM_PARAM_INVALID,
-		  p11->C_DecryptInit(s, &m, priv));
+	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_DecryptInit(s, &m, priv));
 	m = oaep_mech(&p, &oaep_hashes[2], NULL);
 	p.mgf = 0x7777;
 	assert_rv(CKR_MECHANISM_PARAM_INVALID, p11->C_EncryptInit(s, &m, pub));
@@ -1185,9 +1181,9 @@ static void test_rsa_encrypt__length_query_and_retry(void **state)
 						 NULL, &len));
 		assert_int_equal(len, K);
 		len = K - 1;
-		assert_rv(CKR_BUFFER_TOO_SMALL,
-			  p11->C_Encrypt(s, (CK_BYTE_PTR)msg, MSG_LEN, ct,
-					 &len));
+		assert_rv(
+		    CKR_BUFFER_TOO_SMALL,
+		    p11->C_Encrypt(s, (CK_BYTE_PTR)msg, MSG_LEN, ct, &len));
 		assert_int_equal(len, K);
 		assert_rv(CKR_OK, p11->C_Encrypt(s, (CK_BYTE_PTR)msg, MSG_LEN,
 						 ct, &len));
@@ -1305,10 +1301,8 @@ static void test_rsa__wrong_key_type_fails(void **state)
 	assert_rv(CKR_KEY_TYPE_INCONSISTENT,
 		  p11->C_VerifyInit(s, &sign_m, ec_pub));
 	assert_rv(CKR_KEY_TYPE_INCONSISTENT, p11->C_SignInit(s, &pkcs, aes));
-	assert_rv(CKR_KEY_TYPE_INCONSISTENT,
-		  p11->C_EncryptInit(s, &oaep, aes));
-	assert_rv(CKR_KEY_TYPE_INCONSISTENT,
-		  p11->C_DecryptInit(s, &pkcs, aes));
+	assert_rv(CKR_KEY_TYPE_INCONSISTENT, p11->C_EncryptInit(s, &oaep, aes));
+	assert_rv(CKR_KEY_TYPE_INCONSISTENT, p11->C_DecryptInit(s, &pkcs, aes));
 }
 
 static void test_rsa__public_key_cannot_sign(void **state)
@@ -1366,7 +1360,8 @@ static void test_rsa__init_while_active_fails(void **state)
 	assert_rv(CKR_OK, p11->C_EncryptInit(s, &oaep, pub));
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_EncryptInit(s, &oaep, pub));
 	len = sizeof(ct);
-	assert_rv(CKR_OK, p11->C_Encrypt(s, (CK_BYTE_PTR)msg, MSG_LEN, ct, &len));
+	assert_rv(CKR_OK,
+		  p11->C_Encrypt(s, (CK_BYTE_PTR)msg, MSG_LEN, ct, &len));
 	assert_rv(CKR_OK, p11->C_DecryptInit(s, &oaep, priv));
 	assert_rv(CKR_OPERATION_ACTIVE, p11->C_DecryptInit(s, &oaep, priv));
 	len = sizeof(pt);

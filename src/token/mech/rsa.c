@@ -313,19 +313,19 @@ struct params {
 	const EVP_MD *md;  /* PSS / OAEP hash, hash-and-sign digest */
 	const EVP_MD *mgf; /* PSS / OAEP MGF1 hash */
 	const char *md_name;
-	int salt_len;		/* PSS */
-	const uint8_t *label;	/* OAEP */
+	int salt_len;	      /* PSS */
+	const uint8_t *label; /* OAEP */
 	size_t label_len;
 };
 
 struct rsa_ctx {
-	EVP_PKEY *pkey; /* our reference */
+	EVP_PKEY *pkey;	    /* our reference */
 	EVP_PKEY_CTX *pctx; /* raw and PSS forms; owned by mdctx otherwise */
 	EVP_MD_CTX *mdctx;  /* hash-and-sign forms */
 	const struct alg *alg;
 	enum cf_op_kind kind;
-	size_t k;      /* modulus bytes */
-	size_t hlen;   /* PSS: the hash length the input must have */
+	size_t k;    /* modulus bytes */
+	size_t hlen; /* PSS and OAEP: the hash length */
 	/* Decrypt: a result the caller's buffer was too small for, and the
 	 * ciphertext it came from, handed out on the retry. */
 	struct cf_secret held;
@@ -364,8 +364,7 @@ static CK_RV pss_params(const struct alg *alg, const CK_MECHANISM *m,
 	/* RFC 8017 9.1.1: emLen >= hLen + sLen + 2, emLen = ceil(emBits/8). */
 	em_len = (EVP_PKEY_get_bits(pk) - 1 + 7) / 8;
 	if (pp->s_len > (CK_ULONG)em_len ||
-	    (CK_ULONG)EVP_MD_get_size(p->md) + pp->s_len + 2 >
-		(CK_ULONG)em_len)
+	    (CK_ULONG)EVP_MD_get_size(p->md) + pp->s_len + 2 > (CK_ULONG)em_len)
 		return CKR_MECHANISM_PARAM_INVALID;
 	p->salt_len = (int)pp->s_len;
 	return CKR_OK;
@@ -484,9 +483,8 @@ static bool pctx_setup(EVP_PKEY_CTX *pctx, const struct alg *alg,
 }
 
 /* A context for one raw operation of kind on pk. */
-static CK_RV pctx_new(EVP_PKEY *pk, enum cf_op_kind kind,
-		      const struct alg *alg, const struct params *p,
-		      EVP_PKEY_CTX **out)
+static CK_RV pctx_new(EVP_PKEY *pk, enum cf_op_kind kind, const struct alg *alg,
+		      const struct params *p, EVP_PKEY_CTX **out)
 {
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(cf_libctx(), pk, NULL);
 	int ok;
@@ -564,7 +562,6 @@ static void rsa_free(struct cf_op *op)
 	op->ctx = NULL;
 }
 
-
 static const struct alg *alg_of(CK_MECHANISM_TYPE t);
 
 static bool is_hash_form(const struct alg *alg)
@@ -574,7 +571,8 @@ static bool is_hash_form(const struct alg *alg)
 
 static CK_RV key_check(const struct cf_key *key)
 {
-	if (key == NULL || key->pkey == NULL || !EVP_PKEY_is_a(key->pkey, "RSA"))
+	if (key == NULL || key->pkey == NULL ||
+	    !EVP_PKEY_is_a(key->pkey, "RSA"))
 		return CKR_KEY_TYPE_INCONSISTENT;
 	if (!key_size_ok(key->pkey))
 		return CKR_KEY_SIZE_RANGE;
@@ -643,8 +641,9 @@ static CK_RV input_ok(const struct rsa_ctx *c, size_t inl)
 {
 	if (c->alg->form == F_PSS)
 		return inl == c->hlen ? CKR_OK : CKR_DATA_LEN_RANGE;
+	/* OAEP with a hash too large for the key takes no input at all. */
 	if (c->alg->form == F_OAEP && c->k < 2 * c->hlen + 2)
-		return CKR_DATA_LEN_RANGE; /* the key is too small for the hash */
+		return CKR_DATA_LEN_RANGE;
 	return inl <= max_input(c) ? CKR_OK : CKR_DATA_LEN_RANGE;
 }
 
@@ -730,8 +729,8 @@ static bool recover(struct rsa_ctx *c, const uint8_t *sig, size_t sigl,
 	return true;
 }
 
-static CK_RV verify_recover(struct rsa_ctx *c, const uint8_t *sig,
-			    size_t sigl, uint8_t *out, CK_ULONG *outl)
+static CK_RV verify_recover(struct rsa_ctx *c, const uint8_t *sig, size_t sigl,
+			    uint8_t *out, CK_ULONG *outl)
 {
 	uint8_t rec[RSA_MAX_BYTES];
 	size_t recl;
@@ -926,8 +925,7 @@ static CK_RV rsa_verify(struct cf_op *op, const uint8_t *in, size_t inl,
 	return verdict(EVP_PKEY_verify(c->pctx, sig, sigl, in, inl));
 }
 
-static CK_RV rsa_verify_final(struct cf_op *op, const uint8_t *sig,
-			      size_t sigl)
+static CK_RV rsa_verify_final(struct cf_op *op, const uint8_t *sig, size_t sigl)
 {
 	struct rsa_ctx *c = op->ctx;
 
@@ -981,9 +979,8 @@ static CK_RV rsa_wrap(const CK_MECHANISM *m, const struct cf_key *wrapping,
 	return rv;
 }
 
-static CK_RV rsa_unwrap(const CK_MECHANISM *m,
-			const struct cf_key *unwrapping, const uint8_t *in,
-			size_t inl, struct cf_secret *plain)
+static CK_RV rsa_unwrap(const CK_MECHANISM *m, const struct cf_key *unwrapping,
+			const uint8_t *in, size_t inl, struct cf_secret *plain)
 {
 	uint8_t buf[RSA_MAX_BYTES];
 	size_t len;
@@ -1057,8 +1054,7 @@ static const struct alg a_pkcs = {F_PKCS, 0}, a_x509 = {F_X509, 0},
 
 static const struct cf_mech rows[] = {
     ROW(CKM_RSA_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, &keygen_ops, NULL),
-    ROW(CKM_RSA_PKCS, SIGNF | RECOVERF | CRYPTF | WRAPF, &single_ops,
-	&a_pkcs),
+    ROW(CKM_RSA_PKCS, SIGNF | RECOVERF | CRYPTF | WRAPF, &single_ops, &a_pkcs),
     ROW(CKM_RSA_X_509, SIGNF | RECOVERF | CRYPTF, &single_ops, &a_x509),
     ROW(CKM_RSA_PKCS_OAEP, CRYPTF | WRAPF, &single_ops, &a_oaep),
     ROW(CKM_RSA_PKCS_PSS, SIGNF, &single_ops, &a_pss),
