@@ -24,7 +24,7 @@
 
 #define BENCH_MAX_MODULES 8
 #define BENCH_MAX_SIZES 16
-#define BENCH_MAX_WORKLOADS 32
+#define BENCH_MAX_WORKLOADS 40
 #define BENCH_NAME_MAX 32
 #define BENCH_PATH_MAX 4096
 #define BENCH_ERR_MAX 160
@@ -39,6 +39,8 @@ enum bench_kind {
 	BENCH_FILL,  /* the object fill itself, reported as a rate */
 	BENCH_TIMED, /* prepare (untimed) + op (timed), repeated */
 	BENCH_COLD,  /* fresh process per repetition, pre-dlopen fork */
+	BENCH_RATE,  /* setup once, then op in `threads` threads for the
+			loop time: operations per second, all together */
 };
 
 /* What the figure means, so the ratio points the right way. */
@@ -57,6 +59,12 @@ struct bench_arg {
 	size_t npool;
 	CK_OBJECT_HANDLE obj;
 	unsigned char buf[BENCH_VALUE_LEN];
+	/* BENCH_RATE rows: the key (and public key) setup made, a signature
+	 * to verify, a per-thread message counter (GCM IVs). */
+	CK_OBJECT_HANDLE key, pub;
+	unsigned char sig[512];
+	CK_ULONG sig_len;
+	uint64_t counter;
 };
 
 /* A logged-in session on the scratch token of one module. */
@@ -77,12 +85,21 @@ struct bench_workload {
 	/* BENCH_TIMED: choose the target (untimed), then the timed call. */
 	CK_RV (*prepare)(struct bench_tok *t, struct bench_arg *a);
 	CK_RV (*op)(struct bench_tok *t, struct bench_arg *a);
-	/* Optional in-process OpenSSL reference for the same op; 0 or -1. */
+	/* Optional in-process OpenSSL reference for the same op; 0 or -1.
+	 * Thread-safe for BENCH_RATE rows, which run it in `threads`
+	 * threads too. */
 	int (*openssl_op)(void);
+	/* BENCH_RATE: makes the keys once (untimed); then op runs. */
+	CK_RV (*setup)(struct bench_tok *t, struct bench_arg *a);
+	unsigned int threads;
 };
 
-extern const struct bench_workload bench_workloads[];
-extern const size_t bench_nworkloads;
+/* Every row (workloads.c fills it before main runs). */
+extern struct bench_workload bench_workloads[BENCH_MAX_WORKLOADS];
+extern size_t bench_nworkloads;
+/* crypto.c: the cryptographic rows. */
+extern const struct bench_workload bench_crypto_workloads[];
+extern const size_t bench_ncrypto_workloads;
 
 enum bench_status {
 	BENCH_MISSING = 0, /* no record arrived: the process died */
@@ -159,9 +176,15 @@ void bench_stats(double *v, size_t n, double *median, double *p90);
  * workload; fills r with the median and p90 or the first error. */
 void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
 		     const struct bench_workload *w, struct bench_result *r);
-/* The same loop over the workload's in-process OpenSSL op. */
+/* The same loop over the workload's in-process OpenSSL op (in
+ * w->threads threads for a BENCH_RATE row). */
 void bench_run_openssl(const struct bench_opts *o,
 		       const struct bench_workload *w, struct bench_result *r);
+/* BENCH_RATE: setup, then w->op in w->threads threads, each on its own
+ * session of t's slot, for the loop time; r->value is operations per
+ * second of all threads together. */
+void bench_run_rate(const struct bench_opts *o, struct bench_tok *t,
+		    const struct bench_workload *w, struct bench_result *r);
 
 /* runner.c */
 /* Runs every selected workload for module m, each record written to fd.

@@ -332,6 +332,56 @@ out_free:
 	free(g.cell);
 }
 
+/* The @1t row that matches an @2t row, or SIZE_MAX. */
+static size_t one_thread_row(size_t w)
+{
+	const char *name = bench_workloads[w].name;
+	size_t len = strlen(name);
+
+	if (len < 3 || strcmp(name + len - 3, "@2t") != 0)
+		return SIZE_MAX;
+	for (size_t i = 0; i < bench_nworkloads; i++)
+		if (strncmp(bench_workloads[i].name, name, len - 3) == 0 &&
+		    strcmp(bench_workloads[i].name + len - 3, "@1t") == 0 &&
+		    strlen(bench_workloads[i].name) == len)
+			return i;
+	return SIZE_MAX;
+}
+
+/* For each X@2t row with its X@1t: the two-thread rate over the one-thread
+ * rate per column (2.00x: the second thread doubled the work done). */
+static void print_thread_scaling(const struct bench_opts *o,
+				 const struct bench_table *t)
+{
+	size_t ncols = o->nmodules + (has_openssl(o) ? 1 : 0);
+	bool header = false;
+
+	for (size_t w = 0; w < bench_nworkloads; w++) {
+		size_t w1 = one_thread_row(w);
+
+		if (!o->selected[w] || w1 == SIZE_MAX || !o->selected[w1])
+			continue;
+		if (!header) {
+			printf("\nthreads: rate at 2 threads / rate at 1 "
+			       "thread\n");
+			header = true;
+		}
+		printf("  %-20s", bench_workloads[w].name);
+		for (size_t c = 0; c < ncols; c++) {
+			const struct bench_result *a = &t->cell[w][0][c];
+			const struct bench_result *b = &t->cell[w1][0][c];
+
+			if (a->status == BENCH_OK && b->status == BENCH_OK &&
+			    b->value > 0)
+				printf("  %s %.2fx", col_name(o, c),
+				       a->value / b->value);
+			else
+				printf("  %s -", col_name(o, c));
+		}
+		printf("\n");
+	}
+}
+
 void bench_report_table(const struct bench_opts *o, const struct bench_table *t)
 {
 	size_t ncols = o->nmodules + (has_openssl(o) ? 1 : 0);
@@ -392,6 +442,7 @@ void bench_report_table(const struct bench_opts *o, const struct bench_table *t)
 	for (size_t i = 0; i < e->n; i++)
 		printf("ERR[%zu] %s\n", i + 1, e->text[i]);
 	print_scaling(o, t);
+	print_thread_scaling(o, t);
 out_free:
 	free(g.cell);
 	free(e);

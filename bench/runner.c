@@ -157,11 +157,15 @@ static int worker(const struct bench_opts *o, const struct bench_module *m,
 					 .size_idx =
 					     (uint32_t)(wl->sized ? s->si : 0)};
 
-		if (!o->selected[w] || wl->kind != BENCH_TIMED ||
+		if (!o->selected[w] ||
+		    (wl->kind != BENCH_TIMED && wl->kind != BENCH_RATE) ||
 		    !in_stage(wl, s))
 			continue;
 		t.rng = seed_for(w, s->to);
-		bench_run_timed(o, &t, wl, &r);
+		if (wl->kind == BENCH_RATE)
+			bench_run_rate(o, &t, wl, &r);
+		else
+			bench_run_timed(o, &t, wl, &r);
 		bench_write_result(fd, &r);
 		if (r.status == BENCH_ERROR)
 			rv = CKR_GENERAL_ERROR;

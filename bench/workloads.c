@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <openssl/rand.h>
 
 /* Returned by an op when a find did not come back with exactly one object;
@@ -149,31 +151,49 @@ static int openssl_random(void)
 	return RAND_bytes(buf, sizeof(buf)) == 1 ? 0 : -1;
 }
 
-const struct bench_workload bench_workloads[] = {
+static const struct bench_workload base_workloads[] = {
     {"create", "C_CreateObject of a token object with a 64-byte value",
-     BENCH_FILL, BENCH_OPS_PER_SECOND, true, NULL, NULL, NULL},
+     BENCH_FILL, BENCH_OPS_PER_SECOND, true, NULL, NULL, NULL, NULL, 0},
     {"find-label", "FindObjectsInit/FindObjects/Final on {CKA_LABEL}",
      BENCH_TIMED, BENCH_SECONDS_PER_OP, true, prepare_target, op_find_label,
-     NULL},
+     NULL, NULL, 0},
     {"find-id", "FindObjectsInit/FindObjects/Final on {CKA_ID}", BENCH_TIMED,
-     BENCH_SECONDS_PER_OP, true, prepare_target, op_find_id, NULL},
+     BENCH_SECONDS_PER_OP, true, prepare_target, op_find_id, NULL,
+     NULL, 0},
     {"getattr", "C_GetAttributeValue(CKA_VALUE) of a token object", BENCH_TIMED,
-     BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr, NULL},
+     BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr, NULL,
+     NULL, 0},
     {"init", "C_Initialize .. first C_FindObjects by label, cold process",
-     BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL},
+     BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL, NULL, 0},
     {"random", "C_GenerateRandom(32 bytes)", BENCH_TIMED, BENCH_SECONDS_PER_OP,
-     false, prepare_nothing, op_random, openssl_random},
+     false, prepare_nothing, op_random, openssl_random, NULL, 0},
 };
-_Static_assert(sizeof(bench_workloads) / sizeof(bench_workloads[0]) <=
-		   BENCH_MAX_WORKLOADS,
-	       "raise BENCH_MAX_WORKLOADS");
-const size_t bench_nworkloads =
-    sizeof(bench_workloads) / sizeof(bench_workloads[0]);
+#define NBASE (sizeof(base_workloads) / sizeof(base_workloads[0]))
+
+struct bench_workload bench_workloads[BENCH_MAX_WORKLOADS];
+size_t bench_nworkloads;
+
+/* One table of every row, the token rows above then the cryptographic
+ * ones of crypto.c, filled before main() runs. */
+__attribute__((constructor)) static void workloads_init(void)
+{
+	_Static_assert(NBASE <= BENCH_MAX_WORKLOADS, "raise BENCH_MAX_WORKLOADS");
+	memcpy(bench_workloads, base_workloads, sizeof(base_workloads));
+	bench_nworkloads = NBASE;
+	for (size_t i = 0; i < bench_ncrypto_workloads &&
+			   bench_nworkloads < BENCH_MAX_WORKLOADS;
+	     i++)
+		bench_workloads[bench_nworkloads++] = bench_crypto_workloads[i];
+}
 
 static void set_error(struct bench_result *r, CK_RV rv)
 {
-	r->status =
-	    rv == CKR_FUNCTION_NOT_SUPPORTED ? BENCH_UNSUPPORTED : BENCH_ERROR;
+	/* A module without the function or the mechanism cannot be
+	 * measured on the row: n/a, not an error. */
+	r->status = rv == CKR_FUNCTION_NOT_SUPPORTED ||
+			    rv == CKR_MECHANISM_INVALID
+			? BENCH_UNSUPPORTED
+			: BENCH_ERROR;
 	if (rv == BENCH_RV_WRONG_COUNT)
 		snprintf(r->err, sizeof(r->err), "find: not 1 object");
 	else if (rv == BENCH_RV_WRONG_LENGTH)
@@ -253,12 +273,160 @@ void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
 	finish(&s, r);
 }
 
+/* One thread of a BENCH_RATE loop. */
+struct rate_thread {
+	pthread_t tid;
+	const struct bench_opts *o;
+	const struct bench_workload *w;
+	struct bench_tok tok;
+	struct bench_arg a;
+	bool openssl;
+	double start, end;
+	unsigned long ops;
+	CK_RV rv;
+};
+
+static void *rate_main(void *p)
+{
+	struct rate_thread *rt = p;
+
+	while (rt->ops < rt->o->min_runs ||
+	       bench_now() - rt->start < rt->o->seconds) {
+		CK_RV rv = rt->openssl ? (rt->w->openssl_op() == 0
+						  ? CKR_OK
+						  : CKR_FUNCTION_FAILED)
+				       : rt->w->op(&rt->tok, &rt->a);
+		if (rv != CKR_OK) {
+			rt->rv = rv;
+			break;
+		}
+		rt->ops++;
+	}
+	rt->end = bench_now();
+	return NULL;
+}
+
+/* Runs the threads of rt[0..n) (rt[0] on the calling thread) and turns
+ * their counts into one rate. */
+static void rate_run(struct rate_thread *rt, unsigned int n,
+		     struct bench_result *r)
+{
+	unsigned long ops = 0;
+	double start = bench_now(), end = start;
+	unsigned int started = 1;
+
+	for (unsigned int i = 0; i < n; i++)
+		rt[i].start = start;
+	for (unsigned int i = 1; i < n; i++, started++)
+		if (pthread_create(&rt[i].tid, NULL, rate_main, &rt[i]) != 0)
+			break;
+	rate_main(&rt[0]);
+	for (unsigned int i = 1; i < started; i++)
+		pthread_join(rt[i].tid, NULL);
+	r->status = BENCH_OK;
+	if (started != n) {
+		r->status = BENCH_ERROR;
+		snprintf(r->err, sizeof(r->err), "cannot start a thread");
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (rt[i].rv != CKR_OK) {
+			if (rt[i].openssl) {
+				r->status = BENCH_ERROR;
+				snprintf(r->err, sizeof(r->err),
+					 "OpenSSL failed");
+			} else {
+				set_error(r, rt[i].rv);
+			}
+			return;
+		}
+		ops += rt[i].ops;
+		if (rt[i].end > end)
+			end = rt[i].end;
+	}
+	r->runs = (uint32_t)ops;
+	r->value = end > start ? (double)ops / (end - start) : 0;
+}
+
+#define RATE_MAX_THREADS 8
+
+void bench_run_rate(const struct bench_opts *o, struct bench_tok *t,
+		    const struct bench_workload *w, struct bench_result *r)
+{
+	struct rate_thread rt[RATE_MAX_THREADS];
+	struct bench_arg a = {0};
+	unsigned int n = w->threads ? w->threads : 1, opened = 1;
+	CK_RV rv;
+
+	if (n > RATE_MAX_THREADS)
+		n = RATE_MAX_THREADS;
+	rv = w->setup(t, &a);
+	if (rv != CKR_OK) {
+		set_error(r, rv);
+		return;
+	}
+	memset(rt, 0, sizeof(rt));
+	for (unsigned int i = 0; i < n; i++) {
+		rt[i].o = o;
+		rt[i].w = w;
+		rt[i].tok = *t;
+		rt[i].a = a;
+	}
+	/* Thread 0 keeps the logged-in session; the others open their own
+	 * (the login is the application's, shared by all its sessions). */
+	for (; opened < n; opened++) {
+		rv = t->f->C_OpenSession(t->slot,
+					 CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					 NULL, NULL, &rt[opened].tok.sess);
+		if (rv != CKR_OK) {
+			set_error(r, rv);
+			break;
+		}
+	}
+	if (opened == n)
+		rate_run(rt, n, r);
+	for (unsigned int i = 1; i < opened; i++)
+		t->f->C_CloseSession(rt[i].tok.sess);
+	if (a.key != CK_INVALID_HANDLE)
+		t->f->C_DestroyObject(t->sess, a.key);
+	if (a.pub != CK_INVALID_HANDLE)
+		t->f->C_DestroyObject(t->sess, a.pub);
+}
+
+static void run_openssl_rate(const struct bench_opts *o,
+			     const struct bench_workload *w,
+			     struct bench_result *r)
+{
+	struct rate_thread rt[RATE_MAX_THREADS];
+	unsigned int n = w->threads ? w->threads : 1;
+
+	if (n > RATE_MAX_THREADS)
+		n = RATE_MAX_THREADS;
+	memset(rt, 0, sizeof(rt));
+	for (unsigned int i = 0; i < n; i++) {
+		rt[i].o = o;
+		rt[i].w = w;
+		rt[i].openssl = true;
+	}
+	/* The first call may set up the reference keys: not timed. */
+	if (w->openssl_op() != 0) {
+		r->status = BENCH_ERROR;
+		snprintf(r->err, sizeof(r->err), "OpenSSL failed");
+		return;
+	}
+	rate_run(rt, n, r);
+}
+
 void bench_run_openssl(const struct bench_opts *o,
 		       const struct bench_workload *w, struct bench_result *r)
 {
 	struct samples s = {0};
 	double start = bench_now();
 
+	if (w->kind == BENCH_RATE) {
+		run_openssl_rate(o, w, r);
+		return;
+	}
 	r->status = BENCH_OK;
 	while (!loop_done(o, start, s.n)) {
 		double t0 = bench_now();

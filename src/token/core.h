@@ -92,7 +92,6 @@ struct cf_session {
 
 struct cf_library {
 	struct cf_mutex *lock;
-	pid_t pid;
 	struct cf_conf conf;
 	struct cf_token **tokens; /* sorted by slot id; the free slot last */
 	size_t ntokens;

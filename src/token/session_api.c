@@ -174,6 +174,24 @@ CF_EXPORT CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE who,
 	return login(h, who, pin, len);
 }
 
+/* Operations hold keys (OpenSSL key objects, key schedules): none may
+ * outlive the login that allowed them (v3.0 5.6.11 lets a token end them).
+ * Library and token locks held. */
+static void end_operations_locked(struct cf_token *t)
+{
+	struct cf_map *m = &cf_lib->sessions;
+
+	for (size_t i = 0; i < m->cap; i++) {
+		struct cf_session *s = m->slots[i].val;
+
+		if (m->slots[i].key == 0 || s->token != t)
+			continue;
+		cf_mutex_lock(s->lock);
+		cf_op_end_all(s);
+		cf_mutex_unlock(s->lock);
+	}
+}
+
 /* 5.6.11 */
 CF_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE h)
 {
@@ -185,12 +203,16 @@ CF_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE h)
 	rv = cf_session_get(h, &s);
 	if (rv != CKR_OK)
 		return rv;
+	cf_mutex_lock(cf_lib->lock);
 	cf_mutex_lock(s->token->lock);
-	if (s->token->login == CF_NOT_LOGGED_IN)
+	if (s->token->login == CF_NOT_LOGGED_IN) {
 		rv = CKR_USER_NOT_LOGGED_IN;
-	else
+	} else {
 		cf_token_logout_locked(s->token);
+		end_operations_locked(s->token);
+	}
 	cf_mutex_unlock(s->token->lock);
+	cf_mutex_unlock(cf_lib->lock);
 	cf_session_put(s);
 	return rv;
 }
