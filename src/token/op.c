@@ -93,7 +93,7 @@ CK_RV cf_op_key_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
 		return CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)
 		return rv;
-	rv = cf_policy_key_use(&cf_lib->conf, *obj, mech, use);
+	rv = cf_policy_key_use(t, &cf_lib->conf, *obj, mech, use);
 	if (rv == CKR_OK)
 		rv = cf_key_from_object(*obj, key);
 	if (rv != CKR_OK) {

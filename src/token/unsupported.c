@@ -79,10 +79,6 @@ NOT_SUPPORTED(C_VerifyMessageBegin, SH h, CK_VOID_PTR p, UL pl)
 NOT_SUPPORTED(C_VerifyMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
 	      BP sig, UL sigl)
 NOT_SUPPORTED(C_MessageVerifyFinal, SH h)
-/* 5.18 key management */
-NOT_SUPPORTED(C_WrapKey, SH h, MP m, OH wk, OH k, BP out, ULP outl)
-NOT_SUPPORTED(C_UnwrapKey, SH h, MP m, OH uk, BP in, UL inl,
-	      CK_ATTRIBUTE_PTR t, UL n, OH *k)
 
 /* 5.20 parallel function management: legacy functions whose only answer
  * the spec allows is CKR_FUNCTION_NOT_PARALLEL. */
