@@ -487,7 +487,8 @@ static void test_wrap__private_key_round_trip(void **state)
 				 ATTR(CKA_EXTRACTABLE, &api_true)};
 	CK_ATTRIBUTE un_t[] = {ATTR(CKA_CLASS, &cls_priv),
 			       ATTR(CKA_KEY_TYPE, &kt),
-			       ATTR(CKA_SENSITIVE, &api_false)};
+			       ATTR(CKA_SENSITIVE, &api_false),
+			       ATTR(CKA_EXTRACTABLE, &api_true)};
 	CK_OBJECT_HANDLE kek, pub, priv, back = CK_INVALID_HANDLE;
 	unsigned char *blob, d1[1024], d2[1024];
 	CK_ULONG len = 0, l1 = sizeof(d1), l2 = sizeof(d2);
