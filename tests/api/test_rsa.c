@@ -1280,6 +1280,148 @@ static void test_rsa_encrypt__input_too_long_fails(void **state)
 	assert_rv(CKR_DATA_LEN_RANGE, p11->C_Encrypt(s, in, K + 1, ct, &len));
 }
 
+/* ---- wrapping --------------------------------------------------------------
+ */
+
+/* The harness's material as a pair that only wraps and unwraps, the
+ * private half readable (so that what it unwraps may be readable too). */
+static void import_wrap_pair(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *pub,
+			     CK_OBJECT_HANDLE *priv)
+{
+	const struct api_rsa *r = api_rsa_material();
+	CK_ATTRIBUTE pt[] = {
+	    ATTR(CKA_CLASS, &cls_pub),
+	    ATTR(CKA_KEY_TYPE, &kt_rsa),
+	    ATTR(CKA_WRAP, &api_true),
+	    ATTR(CKA_ENCRYPT, &api_false),
+	    ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
+	    ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
+	};
+	CK_ATTRIBUTE vt[] = {
+	    ATTR(CKA_CLASS, &cls_priv),
+	    ATTR(CKA_KEY_TYPE, &kt_rsa),
+	    ATTR(CKA_PRIVATE, &api_true),
+	    ATTR(CKA_SENSITIVE, &api_false),
+	    ATTR(CKA_EXTRACTABLE, &api_true),
+	    ATTR(CKA_UNWRAP, &api_true),
+	    ATTR(CKA_DECRYPT, &api_false),
+	    ATTR_BUF(CKA_MODULUS, r->n, r->n_len),
+	    ATTR_BUF(CKA_PUBLIC_EXPONENT, r->e, r->e_len),
+	    ATTR_BUF(CKA_PRIVATE_EXPONENT, r->d, r->d_len),
+	    ATTR_BUF(CKA_PRIME_1, r->p, r->p_len),
+	    ATTR_BUF(CKA_PRIME_2, r->q, r->q_len),
+	    ATTR_BUF(CKA_EXPONENT_1, r->dp, r->dp_len),
+	    ATTR_BUF(CKA_EXPONENT_2, r->dq, r->dq_len),
+	    ATTR_BUF(CKA_COEFFICIENT, r->qi, r->qi_len),
+	};
+
+	assert_rv(CKR_OK, p11->C_CreateObject(s, pt, NELEM(pt), pub));
+	assert_rv(CKR_OK, p11->C_CreateObject(s, vt, NELEM(vt), priv));
+}
+
+static const CK_OBJECT_CLASS cls_secret = CKO_SECRET_KEY;
+static const CK_KEY_TYPE kt_generic = CKK_GENERIC_SECRET;
+static const unsigned char secret_value[32] = {
+    0x60, 0x3d, 0xeb, 0x10, 0x15, 0xca, 0x71, 0xbe, 0x2b, 0x73, 0xae,
+    0xf0, 0x85, 0x7d, 0x77, 0x81, 0x1f, 0x35, 0x2c, 0x07, 0x3b, 0x61,
+    0x08, 0xd7, 0x2d, 0x98, 0x10, 0xa3, 0x09, 0x14, 0xdf, 0xf4};
+
+/* A readable generic secret to wrap. */
+static CK_OBJECT_HANDLE readable_secret(CK_SESSION_HANDLE s)
+{
+	CK_ATTRIBUTE t[] = {
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_generic),
+	    ATTR(CKA_SENSITIVE, &api_false),
+	    ATTR(CKA_EXTRACTABLE, &api_true),
+	    ATTR_BUF(CKA_VALUE, secret_value, sizeof(secret_value)),
+	};
+	CK_OBJECT_HANDLE h;
+
+	assert_rv(CKR_OK, p11->C_CreateObject(s, t, NELEM(t), &h));
+	return h;
+}
+
+static CK_RV unwrap_readable(CK_SESSION_HANDLE s, CK_MECHANISM *m,
+			     CK_OBJECT_HANDLE priv, unsigned char *blob,
+			     CK_ULONG len, CK_OBJECT_HANDLE *out)
+{
+	CK_ATTRIBUTE t[] = {
+	    ATTR(CKA_CLASS, &cls_secret),
+	    ATTR(CKA_KEY_TYPE, &kt_generic),
+	    ATTR(CKA_SENSITIVE, &api_false),
+	    ATTR(CKA_EXTRACTABLE, &api_true),
+	};
+
+	return p11->C_UnwrapKey(s, m, priv, blob, len, t, NELEM(t), out);
+}
+
+static void test_rsa_wrap__round_trip(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv, key, back;
+	CK_RSA_PKCS_OAEP_PARAMS p;
+	CK_MECHANISM oaep = oaep_mech(&p, &oaep_hashes[0], NULL);
+	CK_MECHANISM pkcs = {CKM_RSA_PKCS, NULL, 0};
+	CK_MECHANISM *mechs[] = {&oaep, &pkcs};
+	int pads[] = {RSA_PKCS1_OAEP_PADDING, RSA_PKCS1_PADDING};
+	unsigned char blob[K], value[64];
+	EVP_PKEY *sk = material_privkey();
+
+	(void)state;
+	import_wrap_pair(s, &pub, &priv);
+	key = readable_secret(s);
+	for (size_t i = 0; i < NELEM(mechs); i++) {
+		CK_ULONG len = 0, vlen = sizeof(value);
+		assert_rv(CKR_OK,
+			  p11->C_WrapKey(s, mechs[i], pub, key, NULL, &len));
+		assert_int_equal(len, K);
+		len = K - 1;
+		assert_rv(CKR_BUFFER_TOO_SMALL,
+			  p11->C_WrapKey(s, mechs[i], pub, key, blob, &len));
+		assert_int_equal(len, K);
+		assert_rv(CKR_OK,
+			  p11->C_WrapKey(s, mechs[i], pub, key, blob, &len));
+		assert_int_equal(len, K);
+		/* OpenSSL finds the key's value in the blob */
+		assert_int_equal(openssl_decrypt(sk, pads[i],
+						 i == 0 ? "SHA1" : NULL, NULL,
+						 blob, value),
+				 sizeof(secret_value));
+		assert_memory_equal(value, secret_value, sizeof(secret_value));
+		assert_rv(CKR_OK,
+			  unwrap_readable(s, mechs[i], priv, blob, len, &back));
+		assert_rv(CKR_OK,
+			  api_get_bytes(s, back, CKA_VALUE, value, &vlen));
+		assert_int_equal(vlen, sizeof(secret_value));
+		assert_memory_equal(value, secret_value, sizeof(secret_value));
+	}
+	EVP_PKEY_free(sk);
+}
+
+static void test_rsa_unwrap__bad_blob_fails(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+	CK_OBJECT_HANDLE pub, priv, key, back;
+	CK_RSA_PKCS_OAEP_PARAMS p;
+	CK_MECHANISM oaep = oaep_mech(&p, &oaep_hashes[0], NULL);
+	unsigned char blob[K + 1];
+	CK_ULONG len = K;
+
+	(void)state;
+	import_wrap_pair(s, &pub, &priv);
+	key = readable_secret(s);
+	assert_rv(CKR_OK, p11->C_WrapKey(s, &oaep, pub, key, blob, &len));
+	blob[K] = 0;
+	assert_rv(CKR_WRAPPED_KEY_LEN_RANGE,
+		  unwrap_readable(s, &oaep, priv, blob, K - 1, &back));
+	assert_rv(CKR_WRAPPED_KEY_LEN_RANGE,
+		  unwrap_readable(s, &oaep, priv, blob, K + 1, &back));
+	blob[K / 2] ^= 0x01;
+	assert_rv(CKR_WRAPPED_KEY_INVALID,
+		  unwrap_readable(s, &oaep, priv, blob, K, &back));
+}
+
 /* ---- key checks and operation state ------------------------------------ */
 
 static void test_rsa__wrong_key_type_fails(void **state)
@@ -1463,6 +1605,8 @@ int main(int argc, char **argv)
 	    T(test_rsa_decrypt__length_query_and_retry),
 	    T(test_rsa_decrypt__bad_ciphertext_fails),
 	    T(test_rsa_encrypt__input_too_long_fails),
+	    T(test_rsa_wrap__round_trip),
+	    T(test_rsa_unwrap__bad_blob_fails),
 	    T(test_rsa__wrong_key_type_fails),
 	    T(test_rsa__public_key_cannot_sign),
 	    T(test_rsa__usage_not_permitted_fails),
