@@ -151,6 +151,9 @@ static void library_free(struct cf_library *lib)
 		if (lib->sessions.slots[i].key == 0)
 			continue;
 		cf_find_clear(&s->find);
+		/* An operation's state holds key material (an HMAC or
+		 * cipher context): freeing it wipes it. */
+		cf_op_end_all(s);
 		cf_mutex_free(s->lock);
 		free(s);
 	}

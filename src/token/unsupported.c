@@ -45,24 +45,6 @@ typedef CK_ULONG_PTR ULP;
 NOT_SUPPORTED(C_GetOperationState, SH h, BP state, ULP len)
 NOT_SUPPORTED(C_SetOperationState, SH h, BP state, UL len, OH enc_key,
 	      OH auth_key)
-/* 5.9 message-based encryption (3.0) */
-NOT_SUPPORTED(C_MessageEncryptInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_EncryptMessage, SH h, CK_VOID_PTR p, UL pl, BP ad, UL adl,
-	      BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_EncryptMessageBegin, SH h, CK_VOID_PTR p, UL pl, BP ad,
-	      UL adl)
-NOT_SUPPORTED(C_EncryptMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
-	      BP out, ULP outl, CK_FLAGS f)
-NOT_SUPPORTED(C_MessageEncryptFinal, SH h)
-/* 5.11 message-based decryption (3.0) */
-NOT_SUPPORTED(C_MessageDecryptInit, SH h, MP m, OH k)
-NOT_SUPPORTED(C_DecryptMessage, SH h, CK_VOID_PTR p, UL pl, BP ad, UL adl,
-	      BP in, UL inl, BP out, ULP outl)
-NOT_SUPPORTED(C_DecryptMessageBegin, SH h, CK_VOID_PTR p, UL pl, BP ad,
-	      UL adl)
-NOT_SUPPORTED(C_DecryptMessageNext, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
-	      BP out, ULP outl, CK_FLAGS f)
-NOT_SUPPORTED(C_MessageDecryptFinal, SH h)
 /* 5.14 message-based signing (3.0) */
 NOT_SUPPORTED(C_MessageSignInit, SH h, MP m, OH k)
 NOT_SUPPORTED(C_SignMessage, SH h, CK_VOID_PTR p, UL pl, BP in, UL inl,
