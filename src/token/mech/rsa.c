@@ -3,9 +3,9 @@
  * generation, PKCS #1 v1.5, PSS, OAEP and raw X.509 signatures and
  * encryption, and the byte operations behind C_WrapKey / C_UnwrapKey.
  *
- * init runs under the token lock, so it only takes a reference to the
- * object's cached EVP_PKEY and prepares the OpenSSL contexts; the RSA
- * arithmetic happens in oneshot/update/final, under the session lock only.
+ * init only takes a reference to the object's cached EVP_PKEY and prepares
+ * the OpenSSL contexts; the RSA arithmetic happens in oneshot/update/final.
+ * All of it runs under the session lock only (op.c).
  *
  * PKCS #1 v1.5 decryption (and unwrapping) reports a bad padding as
  * CKR_ENCRYPTED_DATA_INVALID (CKR_WRAPPED_KEY_INVALID): PKCS #11 has no
