@@ -379,6 +379,18 @@ typedef struct CK_HKDF_PARAMS {
 #define CKG_MGF1_SHA3_384 0x8UL
 #define CKG_MGF1_SHA3_512 0x9UL
 #endif
+#ifndef CKM_SHA_1_KEY_GEN
+#define CKM_SHA_1_KEY_GEN 0x4003UL
+#define CKM_SHA224_KEY_GEN 0x4004UL
+#define CKM_SHA256_KEY_GEN 0x4005UL
+#define CKM_SHA384_KEY_GEN 0x4006UL
+#define CKM_SHA512_KEY_GEN 0x4007UL
+#endif
+#ifndef CK_MAC_GENERAL_PARAMS_DEFINED
+#define CK_MAC_GENERAL_PARAMS_DEFINED
+/* The output length of a _GENERAL MAC mechanism. */
+typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
+#endif
 #ifndef CKM_AES_KEY_WRAP_KWP
 #define CKM_AES_KEY_WRAP_KWP 0x210bUL
 #endif

@@ -88,6 +88,9 @@ CF_EXPORT CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 	if (rv == CKR_OK)
 		rv = mech->ops->generate(m, o);
 	if (rv == CKR_OK)
+		rv = cf_object_set_ulong(o, CKA_KEY_GEN_MECHANISM,
+					 m->mechanism);
+	if (rv == CKR_OK)
 		rv = finish(s, o);
 	if (rv == CKR_OK)
 		*out = o->handle;
@@ -140,6 +143,12 @@ CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 		rv = cf_session_may_write(s, priv);
 	if (rv == CKR_OK)
 		rv = mech->ops->generate_pair(m, pub, priv);
+	if (rv == CKR_OK)
+		rv = cf_object_set_ulong(pub, CKA_KEY_GEN_MECHANISM,
+					 m->mechanism);
+	if (rv == CKR_OK)
+		rv = cf_object_set_ulong(priv, CKA_KEY_GEN_MECHANISM,
+					 m->mechanism);
 	if (rv == CKR_OK)
 		rv = cf_rules_update_derived(priv);
 	if (rv == CKR_OK)

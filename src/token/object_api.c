@@ -42,6 +42,23 @@ static bool tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 	return tmpl != NULL || n == 0;
 }
 
+/* An imported public or private key must make a key: one that does not
+ * is refused now rather than failing at its first use. Building it also
+ * fills the object's OpenSSL key cache. */
+static CK_RV key_material_ok(const struct cf_object *o)
+{
+	struct cf_key k;
+	CK_RV rv;
+
+	if ((o->cls != CKO_PUBLIC_KEY && o->cls != CKO_PRIVATE_KEY) ||
+	    cf_keytype_find(o->key_type) == NULL)
+		return CKR_OK;
+	rv = cf_key_from_object(o, &k);
+	if (rv == CKR_GENERAL_ERROR || rv == CKR_KEY_TYPE_INCONSISTENT)
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+	return rv;
+}
+
 /* 5.7.1 */
 CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 			       CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
@@ -65,6 +82,8 @@ CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 	if (rv != CKR_OK)
 		goto out_leave;
 	rv = cf_session_may_write(s, o);
+	if (rv == CKR_OK)
+		rv = key_material_ok(o);
 	if (rv == CKR_OK)
 		rv = cf_objects_add_locked(s->token, o, s->handle);
 	if (rv == CKR_OK)

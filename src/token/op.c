@@ -103,16 +103,104 @@ CK_RV cf_op_key_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
 	return rv;
 }
 
+static bool op_active(struct cf_session *s, enum cf_op_kind kind)
+{
+	bool active;
+
+	cf_mutex_lock(s->lock);
+	active = s->ops[kind].mech != NULL;
+	cf_mutex_unlock(s->lock);
+	return active;
+}
+
+/* The family's init, under the session lock. key may be NULL (digests). */
+static CK_RV op_start(struct cf_session *s, enum cf_op_kind kind,
+		      const struct cf_mech *mech, const CK_MECHANISM *m,
+		      CK_OBJECT_HANDLE key_h, const struct cf_key *key,
+		      bool need_login)
+{
+	struct cf_op *op = &s->ops[kind];
+	CK_RV rv;
+
+	/* Checked again: another thread may have started one meanwhile. */
+	if (op->mech != NULL)
+		return CKR_OPERATION_ACTIVE;
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->key = key != NULL ? key_h : CK_INVALID_HANDLE;
+	rv = mech->ops->init(op, m, key);
+	if (rv != CKR_OK) {
+		/* The family frees what it set up on failure. */
+		memset(op, 0, sizeof(*op));
+		return rv;
+	}
+	op->mech = mech;
+	op->need_login = need_login;
+	return CKR_OK;
+}
+
+/*
+ * Under the token lock: the key, checked by the policy. An asymmetric key
+ * leaves with its own reference to the cached OpenSSL key, so the family's
+ * init (a provider fetch and context set-up in OpenSSL) runs after the
+ * token lock is released and two sessions signing with one key do not
+ * queue for it. A secret key's value lives in the object, so its init runs
+ * here, under the token lock (a key schedule is quick).
+ */
+static CK_RV op_init_keyed(struct cf_session *s, enum cf_op_kind kind,
+			   const struct cf_mech *mech, const CK_MECHANISM *m,
+			   CK_OBJECT_HANDLE key_h)
+{
+	struct cf_token *t = s->token;
+	struct cf_object *obj = NULL;
+	struct cf_key key;
+	EVP_PKEY *pkey = NULL;
+	bool need_login = false;
+	CK_RV rv = CKR_OK;
+
+	cf_mutex_lock(t->lock);
+	/* A session object lives in this process only: no other process's
+	 * commit can change it, so the store's change check (file locks, a
+	 * read transaction) is not needed to use it. */
+	if (key_h < CF_SESSION_OBJECT_BASE)
+		rv = cf_token_sync_locked(t);
+	if (rv == CKR_OK)
+		rv = cf_op_key_locked(t, key_h, mech, cf_policy_use_of(kind),
+				      &obj, &key);
+	if (rv != CKR_OK)
+		goto out_token;
+	/* v3.0 4.9: such a key needs the PIN again for every operation. */
+	need_login = obj->cls == CKO_PRIVATE_KEY &&
+		     cf_object_bool(obj, CKA_ALWAYS_AUTHENTICATE, false);
+	if (key.pkey == NULL) {
+		cf_mutex_lock(s->lock);
+		rv = op_start(s, kind, mech, m, key_h, &key, need_login);
+		cf_mutex_unlock(s->lock);
+		goto out_token;
+	}
+	if (EVP_PKEY_up_ref(key.pkey) != 1) {
+		rv = CKR_HOST_MEMORY;
+		goto out_token;
+	}
+	pkey = key.pkey;
+	key.obj = NULL; /* not to be touched without the token lock */
+out_token:
+	cf_object_unref(obj);
+	cf_mutex_unlock(t->lock);
+	if (pkey != NULL) {
+		cf_mutex_lock(s->lock);
+		rv = op_start(s, kind, mech, m, key_h, &key, need_login);
+		cf_mutex_unlock(s->lock);
+		EVP_PKEY_free(pkey); /* the family took its own reference */
+	}
+	return rv;
+}
+
 CK_RV cf_op_init(CK_SESSION_HANDLE h, enum cf_op_kind kind,
 		 CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key_h)
 {
 	struct cf_session *s;
-	struct cf_token *t;
 	const struct cf_mech *mech = NULL;
-	struct cf_object *obj = NULL;
-	struct cf_key key;
-	struct cf_op *op;
-	bool keyed = kind != CF_OP_DIGEST;
 	CK_RV rv = cf_library_ready();
 
 	if (rv != CKR_OK)
@@ -120,49 +208,21 @@ CK_RV cf_op_init(CK_SESSION_HANDLE h, enum cf_op_kind kind,
 	rv = cf_session_get(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	t = s->token;
-	if (keyed) {
-		cf_mutex_lock(t->lock);
-		rv = cf_token_sync_locked(t);
-		if (rv != CKR_OK)
-			goto out_token;
-	}
-	cf_mutex_lock(s->lock);
-	op = &s->ops[kind];
-	if (op->mech != NULL) {
+	if (op_active(s, kind)) {
 		rv = CKR_OPERATION_ACTIVE;
-		goto out_session;
+		goto out_put;
 	}
 	rv = cf_op_mech(m, kind_flag[kind], &mech);
 	if (rv != CKR_OK)
-		goto out_session;
-	if (keyed) {
-		rv = cf_op_key_locked(t, key_h, mech, cf_policy_use_of(kind),
-				      &obj, &key);
-		if (rv != CKR_OK)
-			goto out_session;
+		goto out_put;
+	if (kind == CF_OP_DIGEST) {
+		cf_mutex_lock(s->lock);
+		rv = op_start(s, kind, mech, m, CK_INVALID_HANDLE, NULL, false);
+		cf_mutex_unlock(s->lock);
+	} else {
+		rv = op_init_keyed(s, kind, mech, m, key_h);
 	}
-	memset(op, 0, sizeof(*op));
-	op->kind = kind;
-	op->key = keyed ? key_h : CK_INVALID_HANDLE;
-	rv = mech->ops->init(op, m, keyed ? &key : NULL);
-	if (rv != CKR_OK) {
-		/* The family frees what it set up on failure; ctx is
-		 * cleared so nothing is freed twice. */
-		op->ctx = NULL;
-		memset(op, 0, sizeof(*op));
-		goto out_session;
-	}
-	op->mech = mech;
-	/* v3.0 4.9: such a key needs the PIN again for every operation. */
-	op->need_login = obj != NULL && obj->cls == CKO_PRIVATE_KEY &&
-			 cf_object_bool(obj, CKA_ALWAYS_AUTHENTICATE, false);
-out_session:
-	cf_mutex_unlock(s->lock);
-	cf_object_unref(obj); /* still under the token lock */
-out_token:
-	if (keyed)
-		cf_mutex_unlock(t->lock);
+out_put:
 	cf_session_put(s);
 	return rv;
 }

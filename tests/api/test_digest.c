@@ -12,19 +12,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-/* PKCS#11 v3.0 values that p11-kit's 2.40 header lacks. */
-#ifndef CKM_SHA_1_KEY_GEN
-#define CKM_SHA_1_KEY_GEN 0x4003UL
-#define CKM_SHA224_KEY_GEN 0x4004UL
-#define CKM_SHA256_KEY_GEN 0x4005UL
-#define CKM_SHA384_KEY_GEN 0x4006UL
-#define CKM_SHA512_KEY_GEN 0x4007UL
-#endif
 
 #define MAX_OUT 64
 
-/* The spec's CK_MAC_GENERAL_PARAMS (the output length), missing in 2.40. */
-typedef CK_ULONG mac_general_params;
 
 static CK_OBJECT_CLASS cls_secret = CKO_SECRET_KEY;
 
@@ -711,7 +701,7 @@ static void test_hmac__sha3_match_openssl(void **state)
 static void test_hmac__general_truncates(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
-	mac_general_params p = 16;
+	CK_MAC_GENERAL_PARAMS p = 16;
 	CK_MECHANISM m = {CKM_SHA256_HMAC_GENERAL, &p, sizeof(p)};
 	CK_OBJECT_HANDLE k = repeated_key(s, 0x0c, 20);
 	const char *msg = "Test With Truncation";
@@ -744,7 +734,7 @@ static void test_hmac__general_is_prefix(void **state)
 		full_len = sizeof(full);
 		sign(s, &m, k, "data", 4, full, &full_len);
 		for (size_t j = 0; j < NELEM(want); j++) {
-			mac_general_params p = want[j];
+			CK_MAC_GENERAL_PARAMS p = want[j];
 			CK_MECHANISM g = {hmacs[i].general, &p, sizeof(p)};
 			len = sizeof(part);
 			sign(s, &g, k, "data", 4, part, &len);
@@ -761,7 +751,7 @@ static void test_hmac__general_bad_params_fail(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < NELEM(hmacs); i++) {
-		mac_general_params zero = 0, over = hmacs[i].len + 1;
+		CK_MAC_GENERAL_PARAMS zero = 0, over = hmacs[i].len + 1;
 		CK_BYTE small = 8;
 		CK_MECHANISM bad[] = {
 		    {hmacs[i].general, &zero, sizeof(zero)},
@@ -824,7 +814,7 @@ static void test_cmac__general_truncates(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
 	CK_OBJECT_HANDLE k = hex_key(s, CKK_AES, cmac_key);
-	mac_general_params p = 8;
+	CK_MAC_GENERAL_PARAMS p = 8;
 	CK_MECHANISM m = {CKM_AES_CMAC_GENERAL, &p, sizeof(p)};
 	uint8_t msg[64], out[MAX_OUT];
 	CK_ULONG len = sizeof(out);
@@ -841,7 +831,7 @@ static void test_cmac__general_bad_params_fail(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
 	CK_OBJECT_HANDLE k = hex_key(s, CKK_AES, cmac_key);
-	mac_general_params zero = 0, over = 17;
+	CK_MAC_GENERAL_PARAMS zero = 0, over = 17;
 	CK_MECHANISM bad[] = {
 	    {CKM_AES_CMAC_GENERAL, &zero, sizeof(zero)},
 	    {CKM_AES_CMAC_GENERAL, &over, sizeof(over)},

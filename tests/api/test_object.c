@@ -253,6 +253,28 @@ static void test_create__missing_key_value_fails(void **state)
 		  p11->C_CreateObject(user_rw(), t, NELEM(t), &o));
 }
 
+/* A key that is no key (a P-256 point off the curve) is refused when it is
+ * created, not when it is first used. */
+static void test_create__invalid_key_material_fails(void **state)
+{
+	static const CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+				       0xce, 0x3d, 0x03, 0x01, 0x07};
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = CKK_EC;
+	CK_BYTE point[67] = {0x04, 65, 0x04};
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls), ATTR(CKA_KEY_TYPE, &kt),
+			    ATTR(CKA_TOKEN, &api_false),
+			    ATTR_BUF(CKA_EC_PARAMS, p256, sizeof(p256)),
+			    ATTR_BUF(CKA_EC_POINT, point, sizeof(point))};
+	CK_OBJECT_HANDLE o = CK_INVALID_HANDLE;
+
+	(void)state;
+	memset(point + 3, 0x01, sizeof(point) - 3);
+	assert_rv(CKR_ATTRIBUTE_VALUE_INVALID,
+		  p11->C_CreateObject(user_rw(), t, NELEM(t), &o));
+	assert_int_equal(o, CK_INVALID_HANDLE);
+}
+
 static void test_create__conflicting_values_fail(void **state)
 {
 	/* 4.1.1: the same attribute twice with different values. */
@@ -934,6 +956,7 @@ int main(int argc, char **argv)
 	    T(test_create__missing_class_fails),
 	    T(test_create__missing_key_value_fails),
 	    T(test_create__conflicting_values_fail),
+	    T(test_create__invalid_key_material_fails),
 	    T(test_create__bad_bool_length_fails),
 	    T(test_create__unknown_class_fails),
 	    T(test_create__bad_aes_key_length_fails),

@@ -23,16 +23,6 @@
 
 #include "common/crypto.h"
 
-/* PKCS#11 v3.0 values that p11-kit's 2.40 header lacks. */
-#ifndef CKM_SHA_1_KEY_GEN
-#define CKM_SHA_1_KEY_GEN 0x4003UL
-#define CKM_SHA224_KEY_GEN 0x4004UL
-#define CKM_SHA256_KEY_GEN 0x4005UL
-#define CKM_SHA384_KEY_GEN 0x4006UL
-#define CKM_SHA512_KEY_GEN 0x4007UL
-#endif
-/* CK_MAC_GENERAL_PARAMS of the spec: the output length, a CK_ULONG. */
-typedef CK_ULONG mac_general_params;
 
 /* HMAC keys and generated secrets, in bytes (mech.h: the unit of
  * generic secrets). Far above any digest's block size, where HMAC hashes
@@ -270,7 +260,7 @@ static CK_RV cmac_ctx_new(const struct cf_key *key, EVP_MAC_CTX **out)
 static CK_RV mac_len(const CK_MECHANISM *m, const struct mac_kind *k,
 		     size_t *len)
 {
-	mac_general_params want;
+	CK_MAC_GENERAL_PARAMS want;
 
 	if (!k->general) {
 		if (m->ulParameterLen != 0)

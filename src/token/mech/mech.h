@@ -50,11 +50,14 @@ enum cf_op_kind {
 
 /*
  * A key as mechanism code sees it during init, generate, derive, wrap and
- * unwrap. Everything is borrowed for the duration of the call (made under
- * the token lock): a family that needs the key afterwards takes its own
- * reference (EVP_PKEY_up_ref) or builds its OpenSSL context from it then.
+ * unwrap. Everything is borrowed for the duration of the call: a family
+ * that needs the key afterwards takes its own reference (EVP_PKEY_up_ref)
+ * or builds its OpenSSL context from it then.
  */
 struct cf_key {
+	/* The key object, for derive, wrap and unwrap (under the token lock)
+	 * and for an init with a secret key. NULL in an init with an
+	 * asymmetric key, which runs without the token lock (op.c). */
 	const struct cf_object *obj;
 	CK_OBJECT_CLASS cls;
 	CK_KEY_TYPE type;
@@ -83,7 +86,9 @@ struct cf_mech_ops {
 	/*
 	 * Starts an operation of op->kind with mechanism m (whose parameters
 	 * are the caller's and must be validated: CKR_MECHANISM_PARAM_INVALID)
-	 * on key (NULL for digests). Sets op->ctx. Under the token lock.
+	 * on key (NULL for digests). Sets op->ctx, and frees whatever it set
+	 * up when it fails. Under the session lock; also under the token lock
+	 * for a secret key, whose value is borrowed from the object.
 	 */
 	CK_RV (*init)(struct cf_op *op, const CK_MECHANISM *m,
 		      const struct cf_key *key);
