@@ -30,6 +30,13 @@ esac
 # its private library context for the life of the process by design; the
 # unit and API suites check the module's leaks.
 ASAN_LIB=$(ldd "$MODULE" 2>/dev/null | awk '/libasan/ { print $3 }')
+# pkcs11-tool 0.23 frees the OSSL_PARAM array it then hands to
+# EVP_PKEY_fromdata when it exports an EC public key (--read-object --type
+# pubkey); the preloaded runtime reports that from inside OpenSSL. Reports
+# from inside EVP_PKEY_fromdata are suppressed here only: the module's own
+# calls of it are checked by the API suite under ASan, with no
+# suppressions.
+printf 'interceptor_via_fun:EVP_PKEY_fromdata\n' >"$SCRATCH/asan.supp"
 
 n=0
 failed=0
@@ -51,7 +58,7 @@ not_ok() {
 p11() {
 	if [ -n "$ASAN_LIB" ]; then
 		LD_PRELOAD=$ASAN_LIB \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:suppressions=$SCRATCH/asan.supp \
 			"$TOOL" --module "$MODULE" "$@" >"$OUT" 2>&1
 	else
 		"$TOOL" --module "$MODULE" "$@" >"$OUT" 2>&1
