@@ -364,7 +364,7 @@ out_key:
  * it, so no unopenable file is left in the token directory. */
 static void remove_files(const char *path)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-gen"};
 	char p[CF_CONF_PATH_MAX + 8];
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "token/store/gen.h"
 
 #ifndef SQLITE_OPEN_EXRESCODE /* before SQLite 3.37 */
 #define SQLITE_OPEN_EXRESCODE 0
@@ -144,6 +145,7 @@ struct cf_store {
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	int64_t data_version;
+	struct cf_gen gen; /* skips the data_version check when nothing changed */
 	bool in_txn;
 	bool in_read; /* between read_begin and read_end */
 	/* SQLite rolled the caller's transaction back on its own (I/O error,
@@ -280,6 +282,17 @@ static void txn_check_lost(struct cf_store *s)
 		s->txn_lost = true;
 }
 
+/* BEGIN IMMEDIATE takes the write lock; the generation says so to other
+ * processes (gen.h) before anything can be committed. */
+static int begin_immediate(struct cf_store *s)
+{
+	int r = stmt_run(s, ST_BEGIN, "begin");
+
+	if (r == 0)
+		cf_gen_enter(&s->gen);
+	return r;
+}
+
 /* Starts one write: a transaction of its own, or a savepoint inside the
  * caller's. */
 static int write_begin(struct cf_store *s)
@@ -294,7 +307,7 @@ static int write_begin(struct cf_store *s)
 			return -EIO;
 		return stmt_run(s, ST_SAVEPOINT, "savepoint");
 	}
-	return stmt_run(s, ST_BEGIN, "begin");
+	return begin_immediate(s);
 }
 
 /* Ends one write begun by write_begin: keeps it when r is 0, undoes all of
@@ -319,6 +332,7 @@ static int write_end(struct cf_store *s, int r)
 	/* a failed COMMIT leaves the transaction open */
 	if (r != 0 && !sqlite3_get_autocommit(s->db))
 		(void)stmt_run(s, ST_ROLLBACK, "rollback");
+	cf_gen_leave(&s->gen);
 	return r;
 }
 
@@ -443,7 +457,8 @@ out_free_dir:
 
 static void store_unlink_all(const char *path)
 {
-	static const char *const suffix[] = {"-wal", "-shm", "-journal"};
+	static const char *const suffix[] = {"-wal", "-shm", "-journal",
+					     "-gen"};
 	size_t n = strlen(path);
 	char *p = malloc(n + 9);
 
@@ -631,6 +646,7 @@ int cf_store_open(const char *path, bool create, struct cf_store **out)
 		r = data_version_get(s, &s->data_version);
 	if (r != 0)
 		goto out_close;
+	cf_gen_open(&s->gen, path);
 	*out = s;
 	s = NULL; /* transferred */
 	made = false;
@@ -652,6 +668,7 @@ void cf_store_close(struct cf_store *s)
 	/* closing rolls back an open transaction */
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		cf_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+	cf_gen_close(&s->gen);
 	free(s->path);
 	free(s);
 }
@@ -662,7 +679,7 @@ int cf_store_begin(struct cf_store *s)
 
 	if (s == NULL || s->in_txn || s->in_read)
 		return -EINVAL;
-	r = stmt_run(s, ST_BEGIN, "begin");
+	r = begin_immediate(s);
 	if (r != 0)
 		return r;
 	s->in_txn = true;
@@ -685,6 +702,7 @@ int cf_store_commit(struct cf_store *s)
 		if (r != 0 && !sqlite3_get_autocommit(s->db))
 			(void)stmt_run(s, ST_ROLLBACK, "rollback");
 	}
+	cf_gen_leave(&s->gen);
 	s->in_txn = false;
 	s->txn_lost = false;
 	return r;
@@ -696,6 +714,7 @@ void cf_store_rollback(struct cf_store *s)
 		return;
 	if (!sqlite3_get_autocommit(s->db))
 		(void)stmt_run(s, ST_ROLLBACK, "rollback");
+	cf_gen_leave(&s->gen);
 	s->in_txn = false;
 	s->txn_lost = false;
 }
@@ -1120,6 +1139,7 @@ int cf_store_object_list(struct cf_store *s, uint64_t **ids, size_t *n)
 
 int cf_store_changed(struct cf_store *s, bool *changed)
 {
+	uint64_t token;
 	int64_t v;
 	int r;
 
@@ -1127,11 +1147,16 @@ int cf_store_changed(struct cf_store *s, bool *changed)
 		*changed = false;
 	if (s == NULL || changed == NULL)
 		return -EINVAL;
+	/* sampled before the check, so a commit racing it is seen next
+	 * time (gen.h) */
+	if (!cf_gen_must_check(&s->gen, &token))
+		return 0;
 	r = data_version_get(s, &v);
 	if (r != 0)
 		return r;
 	*changed = v != s->data_version;
 	s->data_version = v;
+	cf_gen_checked(&s->gen, token);
 	return 0;
 }
 
