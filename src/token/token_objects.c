@@ -17,7 +17,8 @@
  * CKA_SERIAL_NUMBER, and CKA_VALUE of certificates and data objects, keyed
  * with the token's public index key for public objects and with the
  * vault's index key (only known after login) for private ones. Key material
- * is never indexed.
+ * is never indexed. A template of indexed attributes only is answered from
+ * the index without reading a record (find_by_index).
  */
 #include "token/core.h"
 
@@ -589,6 +590,188 @@ static CK_RV candidates(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 	return rv;
 }
 
+/* Keeps in a (ascending) only the ids also in b (ascending). */
+static void ids_intersect(uint64_t *a, size_t *na, const uint64_t *b,
+			  size_t nb)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < *na && j < nb) {
+		if (a[i] < b[j]) {
+			i++;
+		} else if (a[i] > b[j]) {
+			j++;
+		} else {
+			a[k++] = a[i++];
+			j++;
+		}
+	}
+	*na = k;
+}
+
+#define INDEX_ONLY_MAX 8
+
+/* The index entries a template is made of, when every one of its entries
+ * is an indexed attribute (index_keys above): then the index alone answers
+ * the search. */
+struct tmpl_keys {
+	CK_ATTRIBUTE_TYPE type[INDEX_ONLY_MAX];
+	const void *value[INDEX_ONLY_MAX];
+	size_t len[INDEX_ONLY_MAX];
+	size_t n;
+};
+
+static bool tmpl_keys_add(struct tmpl_keys *k, CK_ATTRIBUTE_TYPE type,
+			  const void *value, size_t len)
+{
+	if (k->n == INDEX_ONLY_MAX || (value == NULL && len > 0))
+		return false;
+	k->type[k->n] = type;
+	k->value[k->n] = value;
+	k->len[k->n] = len;
+	k->n++;
+	return true;
+}
+
+static bool tmpl_index_only(const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+			    struct cf_wbuf *pair, struct tmpl_keys *k)
+{
+	const CK_ATTRIBUTE *cls = tmpl_find(tmpl, n, CKA_CLASS);
+	const CK_ATTRIBUTE *is = NULL, *sn = NULL;
+	bool value_ok = cls != NULL && cls->pValue != NULL &&
+			cls->ulValueLen == sizeof(CK_OBJECT_CLASS) &&
+			value_indexed(*(CK_OBJECT_CLASS *)cls->pValue);
+
+	k->n = 0;
+	if (n == 0)
+		return false;
+	for (CK_ULONG i = 0; i < n; i++) {
+		const CK_ATTRIBUTE *a = &tmpl[i];
+
+		switch (a->type) {
+		case CKA_CLASS:
+			if (a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+			    a->pValue == NULL)
+				return false;
+			break;
+		case CKA_ID:
+		case CKA_LABEL:
+		case CKA_SUBJECT:
+			break;
+		case CKA_VALUE:
+			if (!value_ok)
+				return false;
+			break;
+		case CKA_ISSUER:
+			if (is != NULL || a->pValue == NULL)
+				return false;
+			is = a;
+			continue;
+		case CKA_SERIAL_NUMBER:
+			if (sn != NULL || a->pValue == NULL)
+				return false;
+			sn = a;
+			continue;
+		default:
+			return false;
+		}
+		if (!tmpl_keys_add(k, a->type, a->pValue, a->ulValueLen))
+			return false;
+	}
+	if ((is == NULL) != (sn == NULL))
+		return false;
+	if (is != NULL) {
+		cf_wbuf_put_lv(pair, is->pValue, is->ulValueLen);
+		cf_wbuf_put_lv(pair, sn->pValue, sn->ulValueLen);
+		if (pair->failed ||
+		    !tmpl_keys_add(k, INDEX_ISSUER_SERIAL, pair->data,
+				   pair->len))
+			return false;
+	}
+	return true;
+}
+
+/* The ids filed under every key of k, hashed with one index key. */
+static CK_RV ids_under_all(struct cf_token *t, const uint8_t *index_key,
+			   const struct tmpl_keys *k, uint64_t **ids,
+			   size_t *count)
+{
+	struct cf_store_key key;
+	uint64_t *more;
+	size_t nmore;
+	CK_RV rv = CKR_OK;
+
+	*ids = NULL;
+	*count = 0;
+	for (size_t i = 0; i < k->n && rv == CKR_OK; i++) {
+		index_hash(index_key, k->type[i], k->value[i], k->len[i],
+			   &key);
+		if (i == 0) {
+			rv = cf_store_rv(
+			    cf_store_object_find(t->store, &key, ids, count));
+		} else {
+			rv = cf_store_rv(cf_store_object_find(t->store, &key,
+							      &more, &nmore));
+			if (rv == CKR_OK)
+				ids_intersect(*ids, count, more, nmore);
+			free(more);
+		}
+		if (*count == 0)
+			break;
+	}
+	if (rv != CKR_OK) {
+		free(*ids);
+		*ids = NULL;
+		*count = 0;
+	}
+	return rv;
+}
+
+/*
+ * A template made only of indexed attributes (CKA_CLASS, CKA_ID,
+ * CKA_LABEL, CKA_SUBJECT, CKA_ISSUER with CKA_SERIAL_NUMBER, and CKA_VALUE
+ * of certificates and data objects: what applications look keys and
+ * certificates up by) is answered from the index without reading a
+ * record. That is exact: an index key is a keyed hash of the attribute's
+ * type and whole value, none of these attributes is ever hidden, and a
+ * hit under the private index key (known only after a login) is a private
+ * object the logged-in user may see. *handled says whether it applied.
+ */
+static CK_RV find_by_index(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
+			   CK_ULONG n, bool *handled, uint64_t **ids,
+			   size_t *count)
+{
+	struct cf_wbuf pair;
+	struct tmpl_keys k;
+	uint64_t *priv = NULL;
+	size_t npriv = 0;
+	CK_RV rv = CKR_OK;
+
+	*handled = false;
+	*ids = NULL;
+	*count = 0;
+	cf_wbuf_init(&pair, CF_STORE_RECORD_MAX, false);
+	if (!tmpl_index_only(tmpl, n, &pair, &k))
+		goto out;
+	*handled = true;
+	rv = ids_under_all(t, t->public_index_key, &k, ids, count);
+	if (rv == CKR_OK && t->login == CKU_USER && t->have_key) {
+		rv = ids_under_all(t, t->vault.index_key.data, &k, &priv,
+				   &npriv);
+		if (rv == CKR_OK)
+			rv = ids_append(ids, count, priv, npriv);
+		free(priv);
+	}
+	if (rv != CKR_OK) {
+		free(*ids);
+		*ids = NULL;
+		*count = 0;
+	}
+out:
+	cf_wbuf_clear(&pair);
+	return rv;
+}
+
 /* A search must not become an oracle for what cannot be read: an object
  * matches only if every attribute the template names is one the caller
  * could read (and is present, so unsealed key material never matches). */
@@ -621,6 +804,7 @@ CK_RV cf_objects_find_locked(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 {
 	uint64_t *ids = NULL;
 	size_t nids = 0, cap = 0;
+	bool by_index = false;
 	CK_RV rv = CKR_OK;
 
 	*out = NULL;
@@ -632,13 +816,17 @@ CK_RV cf_objects_find_locked(struct cf_token *t, const CK_ATTRIBUTE *tmpl,
 		rv = cf_store_rv(cf_store_read_begin(t->store));
 		if (rv != CKR_OK)
 			return rv;
-		rv = candidates(t, tmpl, n, &ids, &nids);
+		rv = find_by_index(t, tmpl, n, &by_index, &ids, &nids);
+		if (rv == CKR_OK && !by_index)
+			rv = candidates(t, tmpl, n, &ids, &nids);
 		if (rv != CKR_OK) {
 			cf_store_read_end(t->store);
 			return rv;
 		}
 	}
-	for (size_t i = 0; i < nids && rv == CKR_OK; i++) {
+	for (size_t i = 0; by_index && i < nids && rv == CKR_OK; i++)
+		rv = handles_push(out, count, &cap, (CK_OBJECT_HANDLE)ids[i]);
+	for (size_t i = 0; !by_index && i < nids && rv == CKR_OK; i++) {
 		struct cf_object *o;
 		CK_RV grv = cf_objects_get_locked(t, ids[i], &o);
 

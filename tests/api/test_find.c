@@ -84,6 +84,41 @@ static void test_find__by_label(void **state)
 	expect(f.s, t, NELEM(t), want, NELEM(want));
 }
 
+/* Several indexed attributes together: every one must match (coffer
+ * answers these from its index alone). */
+static void test_find__class_and_id_select_one_half(void **state)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls), ATTR_STR(CKA_ID, "rsa")};
+	CK_OBJECT_HANDLE want[] = {f.rsa_priv};
+
+	(void)state;
+	expect(f.s, t, NELEM(t), want, NELEM(want));
+}
+
+static void test_find__indexed_terms_that_disagree_match_nothing(void **s_)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls), ATTR_STR(CKA_LABEL, "d1")};
+
+	(void)s_;
+	expect(f.s, t, NELEM(t), NULL, 0);
+}
+
+static void test_find__private_object_by_class_and_label(void **state)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE t[] = {ATTR(CKA_CLASS, &cls), ATTR_STR(CKA_LABEL, "pd")};
+	CK_OBJECT_HANDLE want[] = {f.priv_data};
+	CK_SESSION_HANDLE ro = api_open(api_slot, false);
+
+	(void)state;
+	expect(f.s, t, NELEM(t), want, NELEM(want));
+	assert_rv(CKR_OK, p11->C_Logout(f.s));
+	expect(ro, t, NELEM(t), NULL, 0);
+	p11->C_CloseSession(ro);
+}
+
 static void test_find__by_subject(void **state)
 {
 	CK_ATTRIBUTE t[] = {
@@ -375,6 +410,9 @@ int main(int argc, char **argv)
 	    T(test_find__by_class),
 	    T(test_find__by_id),
 	    T(test_find__by_label),
+	    T(test_find__class_and_id_select_one_half),
+	    T(test_find__indexed_terms_that_disagree_match_nothing),
+	    T(test_find__private_object_by_class_and_label),
 	    T(test_find__by_subject),
 	    T(test_find__by_issuer_and_serial),
 	    T(test_find__issuer_with_other_serial_matches_nothing),
