@@ -198,6 +198,14 @@ CK_RV cf_session_open(struct cf_token *t, CK_FLAGS flags,
 CK_RV cf_session_get(CK_SESSION_HANDLE h, struct cf_session **out)
 	__attribute__((warn_unused_result));
 void cf_session_put(struct cf_session *s);
+/* For the entry points that work on the token's objects: looks the
+ * session up, takes its token's lock and brings the token in line with the
+ * store. Release with cf_session_leave. */
+CK_RV cf_session_enter(CK_SESSION_HANDLE h, struct cf_session **s)
+	__attribute__((warn_unused_result));
+void cf_session_leave(struct cf_session *s);
+/* A template pointer may be NULL only with a count of 0. */
+bool cf_tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n);
 CK_RV cf_session_close(CK_SESSION_HANDLE h)
 	__attribute__((warn_unused_result));
 CK_RV cf_session_close_all(struct cf_token *t)

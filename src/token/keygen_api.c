@@ -12,38 +12,6 @@
 
 #include "token/rules.h"
 
-/* Session, token lock, store in sync: as object_api.c. */
-static CK_RV enter(CK_SESSION_HANDLE h, struct cf_session **s)
-{
-	CK_RV rv = cf_library_ready();
-
-	*s = NULL;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_mutex_lock((*s)->token->lock);
-	rv = cf_token_sync_locked((*s)->token);
-	if (rv != CKR_OK) {
-		cf_mutex_unlock((*s)->token->lock);
-		cf_session_put(*s);
-		*s = NULL;
-	}
-	return rv;
-}
-
-static void leave(struct cf_session *s)
-{
-	cf_mutex_unlock(s->token->lock);
-	cf_session_put(s);
-}
-
-static bool tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
-{
-	return tmpl != NULL || n == 0;
-}
-
 /* Checks and stores a key the mechanism has completed. */
 static CK_RV finish(struct cf_session *s, struct cf_object *o)
 {
@@ -68,10 +36,10 @@ CF_EXPORT CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 
 	if (out != NULL)
 		*out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (m == NULL || out == NULL || !tmpl_ok(tmpl, n)) {
+	if (m == NULL || out == NULL || !cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -96,7 +64,7 @@ CF_EXPORT CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 		*out = o->handle;
 out_leave:
 	cf_object_unref(o);
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -118,12 +86,12 @@ CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 		*pub_out = CK_INVALID_HANDLE;
 	if (priv_out != NULL)
 		*priv_out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	so = s->token->login == CKU_SO;
 	if (m == NULL || pub_out == NULL || priv_out == NULL ||
-	    !tmpl_ok(pub_tmpl, pub_n) || !tmpl_ok(priv_tmpl, priv_n)) {
+	    !cf_tmpl_ok(pub_tmpl, pub_n) || !cf_tmpl_ok(priv_tmpl, priv_n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -166,7 +134,7 @@ CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 out_leave:
 	cf_object_unref(pub);
 	cf_object_unref(priv);
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -328,10 +296,10 @@ CF_EXPORT CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 
 	if (out != NULL)
 		*out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (m == NULL || !tmpl_ok(tmpl, n)) {
+	if (m == NULL || !cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -370,6 +338,6 @@ out_leave:
 	cf_object_unref(o);
 	cf_object_unref(salt);
 	cf_object_unref(base);
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }

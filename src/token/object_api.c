@@ -9,39 +9,6 @@
 
 #include "token/rules.h"
 
-/* Looks up the session and locks its token, synchronised with the store.
- * On success the caller must call leave(). */
-static CK_RV enter(CK_SESSION_HANDLE h, struct cf_session **s)
-{
-	CK_RV rv = cf_library_ready();
-
-	*s = NULL;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_mutex_lock((*s)->token->lock);
-	rv = cf_token_sync_locked((*s)->token);
-	if (rv != CKR_OK) {
-		cf_mutex_unlock((*s)->token->lock);
-		cf_session_put(*s);
-		*s = NULL;
-	}
-	return rv;
-}
-
-static void leave(struct cf_session *s)
-{
-	cf_mutex_unlock(s->token->lock);
-	cf_session_put(s);
-}
-
-static bool tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
-{
-	return tmpl != NULL || n == 0;
-}
-
 /* An imported public or private key must make a key: one that does not
  * is refused now rather than failing at its first use. Building it also
  * fills the object's OpenSSL key cache. */
@@ -69,10 +36,10 @@ CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 
 	if (out != NULL)
 		*out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (out == NULL || !tmpl_ok(tmpl, n)) {
+	if (out == NULL || !cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -90,7 +57,7 @@ CF_EXPORT CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 		*out = o->handle;
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -105,10 +72,10 @@ CF_EXPORT CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE src,
 
 	if (out != NULL)
 		*out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (out == NULL || !tmpl_ok(tmpl, n)) {
+	if (out == NULL || !cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -126,7 +93,7 @@ CF_EXPORT CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE src,
 	cf_object_unref(copy);
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -137,7 +104,7 @@ CF_EXPORT CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh)
 	struct cf_object *o = NULL;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	rv = cf_objects_get_locked(s->token, oh, &o);
@@ -151,7 +118,7 @@ CF_EXPORT CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh)
 		rv = cf_objects_destroy_locked(s->token, o);
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -163,7 +130,7 @@ CF_EXPORT CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	struct cf_object *o = NULL;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (size == NULL) {
@@ -175,7 +142,7 @@ CF_EXPORT CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 		*size = cf_object_size(o);
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -207,7 +174,7 @@ CF_EXPORT CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	struct cf_object *o = NULL;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (tmpl == NULL && n > 0) {
@@ -224,7 +191,7 @@ CF_EXPORT CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	}
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -236,10 +203,10 @@ CF_EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	struct cf_object *o = NULL, *changed = NULL;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (!tmpl_ok(tmpl, n)) {
+	if (!cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -264,7 +231,7 @@ CF_EXPORT CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
 	cf_object_unref(changed);
 	cf_object_unref(o);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -278,10 +245,10 @@ CF_EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 	size_t count = 0;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (!tmpl_ok(tmpl, n)) {
+	if (!cf_tmpl_ok(tmpl, n)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out_leave;
 	}
@@ -299,7 +266,7 @@ CF_EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 	}
 	cf_mutex_unlock(s->lock);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -310,7 +277,7 @@ CF_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out,
 	struct cf_session *s;
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (count == NULL || (out == NULL && max > 0)) {
@@ -334,7 +301,7 @@ CF_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out,
 	}
 	cf_mutex_unlock(s->lock);
 out_leave:
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 

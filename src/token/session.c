@@ -185,3 +185,34 @@ CK_RV cf_session_may_write(const struct cf_session *s,
 		return CKR_USER_NOT_LOGGED_IN;
 	return CKR_OK;
 }
+
+CK_RV cf_session_enter(CK_SESSION_HANDLE h, struct cf_session **s)
+{
+	CK_RV rv = cf_library_ready();
+
+	*s = NULL;
+	if (rv != CKR_OK)
+		return rv;
+	rv = cf_session_get(h, s);
+	if (rv != CKR_OK)
+		return rv;
+	cf_mutex_lock((*s)->token->lock);
+	rv = cf_token_sync_locked((*s)->token);
+	if (rv != CKR_OK) {
+		cf_mutex_unlock((*s)->token->lock);
+		cf_session_put(*s);
+		*s = NULL;
+	}
+	return rv;
+}
+
+void cf_session_leave(struct cf_session *s)
+{
+	cf_mutex_unlock(s->token->lock);
+	cf_session_put(s);
+}
+
+bool cf_tmpl_ok(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	return tmpl != NULL || n == 0;
+}

@@ -15,33 +15,6 @@
 #include "common/crypto.h"
 #include "token/rules.h"
 
-/* Session, token lock, store in sync: as keygen_api.c. */
-static CK_RV enter(CK_SESSION_HANDLE h, struct cf_session **s)
-{
-	CK_RV rv = cf_library_ready();
-
-	*s = NULL;
-	if (rv != CKR_OK)
-		return rv;
-	rv = cf_session_get(h, s);
-	if (rv != CKR_OK)
-		return rv;
-	cf_mutex_lock((*s)->token->lock);
-	rv = cf_token_sync_locked((*s)->token);
-	if (rv != CKR_OK) {
-		cf_mutex_unlock((*s)->token->lock);
-		cf_session_put(*s);
-		*s = NULL;
-	}
-	return rv;
-}
-
-static void leave(struct cf_session *s)
-{
-	cf_mutex_unlock(s->token->lock);
-	cf_session_put(s);
-}
-
 /* The wrapping or unwrapping key: the generic codes renamed as 5.18.3/4
  * name them. */
 static CK_RV kek_rv(CK_RV rv, bool wrap)
@@ -116,7 +89,7 @@ CF_EXPORT CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 	struct cf_secret plain = {0};
 	CK_RV rv;
 
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (m == NULL || outl == NULL) {
@@ -155,7 +128,7 @@ CF_EXPORT CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 out_leave:
 	cf_object_unref(target);
 	cf_object_unref(wobj);
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
 
@@ -252,7 +225,7 @@ CF_EXPORT CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 
 	if (out != NULL)
 		*out = CK_INVALID_HANDLE;
-	rv = enter(h, &s);
+	rv = cf_session_enter(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (m == NULL || out == NULL || (in == NULL && inl > 0) ||
@@ -287,6 +260,6 @@ CF_EXPORT CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 out_leave:
 	cf_object_unref(o);
 	cf_object_unref(uobj);
-	leave(s);
+	cf_session_leave(s);
 	return rv;
 }
