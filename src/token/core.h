@@ -173,6 +173,9 @@ CK_RV cf_login_set_pin_locked(struct cf_token *t, const struct cf_conf *conf,
 CK_RV cf_objects_get_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
 			    struct cf_object **out)
 	__attribute__((warn_unused_result));
+/* Whether handle h still names an object the caller may see (without
+ * decoding it when that is not needed). */
+bool cf_objects_present_locked(struct cf_token *t, CK_OBJECT_HANDLE h);
 /* Stores a new object (token or session per o->token) and sets its
  * handle. Takes a reference of its own. */
 CK_RV cf_objects_add_locked(struct cf_token *t, struct cf_object *o,

@@ -291,11 +291,8 @@ CF_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out,
 		CK_ULONG k = 0;
 		while (k < max && s->find.pos < s->find.n) {
 			CK_OBJECT_HANDLE oh = s->find.handles[s->find.pos++];
-			struct cf_object *o;
-			if (cf_objects_get_locked(s->token, oh, &o) != CKR_OK)
-				continue;
-			cf_object_unref(o);
-			out[k++] = oh;
+			if (cf_objects_present_locked(s->token, oh))
+				out[k++] = oh;
 		}
 		*count = k;
 	}

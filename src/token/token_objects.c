@@ -350,6 +350,26 @@ CK_RV cf_objects_get_locked(struct cf_token *t, CK_OBJECT_HANDLE h,
 	return CKR_OK;
 }
 
+bool cf_objects_present_locked(struct cf_token *t, CK_OBJECT_HANDLE h)
+{
+	struct cf_object *o;
+	uint64_t version;
+
+	/* A logged-in user sees every object, so only existence matters,
+	 * and the store answers that without reading the record; anyone
+	 * else must have the record read, since its private flag decides. */
+	if (h != CK_INVALID_HANDLE && h < CF_SESSION_OBJECT_BASE &&
+	    t->initialized && t->login == CKU_USER && t->have_key) {
+		if (cf_map_get(&t->cache, h) != NULL)
+			return true;
+		return cf_store_object_version(t->store, h, &version) == 0;
+	}
+	if (cf_objects_get_locked(t, h, &o) != CKR_OK)
+		return false;
+	cf_object_unref(o);
+	return true;
+}
+
 /* Writes token object o (id set) in its own commit. */
 static CK_RV store_put(struct cf_token *t, struct cf_object *o, bool fresh)
 {
