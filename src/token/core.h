@@ -65,6 +65,10 @@ struct cf_token {
 	/* Token objects loaded from the store, by id (= handle). Entries hold
 	 * one reference. Cleared when another connection commits. */
 	struct cf_map cache;
+	/* Moves whenever an object may have gone or become invisible (a
+	 * destroy, another process's commit, a logout, a cache reset), so a
+	 * search's handles need no re-check while it stays put. */
+	uint64_t objects_gen;
 	/* Session objects by handle; each holds one reference. */
 	struct cf_map session_objects;
 	CK_OBJECT_HANDLE next_session_object;
@@ -76,6 +80,7 @@ struct cf_find {
 	bool active;
 	CK_OBJECT_HANDLE *handles;
 	size_t n, pos;
+	uint64_t gen; /* the token's objects_gen when the search was made */
 };
 
 struct cf_session {

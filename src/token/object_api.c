@@ -260,6 +260,7 @@ CF_EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl,
 		if (rv == CKR_OK) {
 			s->find.handles = found;
 			s->find.n = count;
+			s->find.gen = s->token->objects_gen;
 			s->find.pos = 0;
 			s->find.active = true;
 		}
@@ -291,7 +292,9 @@ CF_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out,
 		CK_ULONG k = 0;
 		while (k < max && s->find.pos < s->find.n) {
 			CK_OBJECT_HANDLE oh = s->find.handles[s->find.pos++];
-			if (cf_objects_present_locked(s->token, oh))
+			/* Nothing went away since the search: no re-check. */
+			if (s->find.gen == s->token->objects_gen ||
+			    cf_objects_present_locked(s->token, oh))
 				out[k++] = oh;
 		}
 		*count = k;

@@ -288,6 +288,7 @@ static size_t index_keys(struct cf_token *t, const struct cf_object *o,
 
 void cf_objects_cache_clear_locked(struct cf_token *t)
 {
+	t->objects_gen++;
 	for (size_t i = 0; i < t->cache.cap; i++)
 		if (t->cache.slots[i].key != 0)
 			cf_object_unref(t->cache.slots[i].val);
@@ -464,6 +465,7 @@ CK_RV cf_objects_destroy_locked(struct cf_token *t, struct cf_object *o)
 {
 	int rc;
 
+	t->objects_gen++;
 	if (!o->token) {
 		struct cf_object *old =
 			cf_map_remove(&t->session_objects, o->handle);
@@ -496,6 +498,7 @@ void cf_objects_drop_session_locked(struct cf_token *t, CK_SESSION_HANDLE h)
 				continue;
 			cf_map_remove(m, m->slots[i].key);
 			cf_object_unref(o);
+			t->objects_gen++;
 			again = true;
 			break;
 		}
