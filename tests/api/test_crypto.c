@@ -413,6 +413,27 @@ static void test_crypto__session_cancel_ends_chosen_only(void **state)
 	assert_digest_abc(s);
 }
 
+/* A key in use must not outlive the login that allowed it: C_Logout ends
+ * the operations of every session of the token. */
+static void test_crypto__logout_ends_operations(void **state)
+{
+	CK_SESSION_HANDLE s = user_session();
+	CK_SESSION_HANDLE other = api_open(api_slot, false);
+	CK_OBJECT_HANDLE k = hmac_key(s);
+	uint8_t out[MAX_OUT];
+	CK_ULONG len = sizeof(out);
+
+	(void)state;
+	assert_rv(CKR_OK, p11->C_SignInit(s, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_SignInit(other, &hmac256, k));
+	assert_rv(CKR_OK, p11->C_Logout(s));
+	assert_rv(CKR_OPERATION_NOT_INITIALIZED,
+		  p11->C_Sign(s, (CK_BYTE_PTR) "abc", 3, out, &len));
+	assert_rv(CKR_OPERATION_NOT_INITIALIZED,
+		  p11->C_Sign(other, (CK_BYTE_PTR) "abc", 3, out, &len));
+	p11->C_CloseSession(other);
+}
+
 /* ASan/valgrind runs check that the operations' state is freed. (A token
  * may refuse operations of different kinds at once, CKR_OPERATION_ACTIVE:
  * each session here has one.) */
@@ -913,6 +934,7 @@ int main(int argc, char **argv)
 	    T(test_crypto__allowed_mechanisms_exclude_fails),
 	    T(test_crypto__private_key_without_login_fails),
 	    T(test_crypto__session_cancel_ends_chosen_only),
+	    T(test_crypto__logout_ends_operations),
 	    T(test_crypto__close_session_with_active_operations),
 	    T(test_crypto__two_sessions_are_independent),
 	    T(test_crypto__operations_of_different_kinds_coexist),
