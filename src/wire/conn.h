@@ -1,0 +1,116 @@
+/*
+ * conn.h - frames over one stream (a Unix socket, TCP, or TLS on either),
+ * and the version handshake (docs/protocol.md).
+ *
+ * Every frame is a 12-byte header then its payload:
+ *
+ *   u32 len    payload bytes that follow, at most the negotiated maximum
+ *   u32 id     request id chosen by the client; a reply echoes it
+ *   u16 type   CF_FRAME_*
+ *   u16 fn     function id (src/pkcs11/functions.py) of a request and of
+ *              its reply; 0 otherwise
+ *
+ * all big-endian. A reply's payload starts with the CK_RV as u64.
+ *
+ * Threads: cf_conn_send may be called from many threads at once (each frame
+ * goes out whole, never interleaved); cf_conn_recv from one thread at a
+ * time. A send and a receive may run concurrently, TLS included.
+ * cf_conn_shutdown may be called from any thread and makes a blocked
+ * receive return -ECONNRESET.
+ */
+#ifndef CF_WIRE_CONN_H
+#define CF_WIRE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#define CF_FRAME_HDR_LEN 12
+#define CF_PROTO_VERSION 1	     /* the version this code speaks */
+#define CF_FRAME_MAX_DEFAULT (1u << 24) /* 16 MiB */
+#define CF_FRAME_MAX_FLOOR (1u << 16)	/* no peer may offer less */
+
+enum cf_frame_type {
+	CF_FRAME_HELLO = 1,	  /* client -> server, first frame */
+	CF_FRAME_HELLO_REPLY = 2, /* server -> client */
+	CF_FRAME_REQUEST = 3,
+	CF_FRAME_REPLY = 4,
+	CF_FRAME_ERROR = 5, /* protocol error; payload: u32 code, string */
+};
+
+/* Protocol error codes carried by CF_FRAME_ERROR. */
+enum cf_proto_error {
+	CF_PERR_VERSION = 1,	   /* no common protocol version */
+	CF_PERR_MALFORMED = 2,	   /* a frame or payload did not decode */
+	CF_PERR_TOO_LARGE = 3,	   /* frame over the negotiated maximum */
+	CF_PERR_UNKNOWN_FN = 4,	   /* function id this server does not know */
+	CF_PERR_LIMIT = 5,	   /* a per-client limit was exceeded */
+	CF_PERR_DENIED = 6,	   /* access control refused the peer */
+	CF_PERR_IDLE = 7,	   /* closed for idleness */
+	CF_PERR_SHUTDOWN = 8,	   /* server is stopping */
+};
+
+struct cf_frame {
+	uint32_t id;
+	uint16_t type;
+	uint16_t fn;
+	uint8_t *payload; /* owned by the frame; wiped by cf_frame_clear */
+	size_t len;
+};
+
+void cf_frame_clear(struct cf_frame *f);
+
+struct cf_conn;
+
+/* Takes ownership of fd (and of ssl, which must already be connected or
+ * accepted over fd). max_frame bounds what cf_conn_recv accepts until the
+ * handshake sets the negotiated value. */
+int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out);
+void cf_conn_free(struct cf_conn *c); /* closes; NULL is fine */
+void cf_conn_set_max_frame(struct cf_conn *c, uint32_t max_frame);
+void cf_conn_shutdown(struct cf_conn *c);
+int cf_conn_fd(const struct cf_conn *c);
+SSL *cf_conn_ssl(const struct cf_conn *c); /* NULL for plain streams */
+
+/*
+ * Returns 0, or -ETIMEDOUT (nothing within timeout_ms; < 0 waits forever),
+ * -ECONNRESET (peer gone or shut down), -EMSGSIZE (a header announced more
+ * than max_frame: the stream cannot be resynchronised, close it), -EPROTO
+ * (TLS failure), -ENOMEM. A partial frame followed by EOF is -ECONNRESET.
+ * Waits at most timeout_ms in total for a whole frame once its first byte
+ * has arrived, so a peer that stalls mid-frame cannot hold the reader.
+ */
+int cf_conn_recv(struct cf_conn *c, struct cf_frame *f, int timeout_ms);
+
+/* Sends header and payload as one frame. Returns 0, -ECONNRESET, -EPIPE,
+ * -ETIMEDOUT (the peer did not drain within timeout_ms), -EPROTO. */
+int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
+		 const void *payload, size_t len, int timeout_ms);
+
+/* Sends CF_FRAME_ERROR with code and a human-readable reason. */
+int cf_conn_send_error(struct cf_conn *c, uint32_t id, enum cf_proto_error code,
+		       const char *reason, int timeout_ms);
+
+/*
+ * The handshake. HELLO carries the magic "COFFER\0\0", u16 min and max
+ * version, u32 the largest frame the client accepts. HELLO_REPLY carries the
+ * magic, u16 the chosen version, u32 the largest frame the server accepts,
+ * u32 the most calls it runs at once for this client. No common version
+ * gets CF_FRAME_ERROR(CF_PERR_VERSION) and the server closes.
+ */
+struct cf_hello {
+	uint16_t version;
+	uint32_t max_frame;    /* min of both sides' offers */
+	uint32_t max_inflight; /* server's per-client limit */
+};
+
+int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out);
+/* Reads the client's HELLO and answers it; on success sets the connection's
+ * max_frame to the agreed value. Returns -EPROTO for a bad hello (after
+ * telling the peer why). */
+int cf_hello_server(struct cf_conn *c, int timeout_ms, uint32_t max_frame,
+		    uint32_t max_inflight, struct cf_hello *out);
+
+#endif
