@@ -93,7 +93,15 @@ static SSL_CTX *ctx_common(const SSL_METHOD *method, const char *cert,
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		say(err, errlen, true, "cannot load private key %s", key);
+		unsigned long e = ERR_peek_last_error();
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+			say(err, errlen, false,
+			    "private key %s does not match certificate %s",
+			    key, cert);
+		else
+			say(err, errlen, true, "cannot load private key %s",
+			    key);
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
