@@ -107,6 +107,12 @@ CK_RV cf_client_begin_session(struct cf_client_call *c, uint16_t fn,
  * not know the function). */
 CK_RV cf_client_roundtrip(struct cf_client_call *c);
 void cf_client_end(struct cf_client_call *c);
+/* Ends the server's operations named by flags (CKF_ENCRYPT...) on c's
+ * session with C_SessionCancel: the client found an argument error the
+ * module would have answered by ending them. Best effort. */
+void cf_client_end_op(const struct cf_client_call *c, CK_FLAGS flags);
+/* Wire id of C_SessionCancel (src/pkcs11/functions.py). */
+#define CF_FN_SESSION_CANCEL 20
 
 /* Reads a reply's leading u64 rv; false if absent or wider than CK_RV. */
 bool cf_client_read_rv(struct cf_win *r, CK_RV *rv);

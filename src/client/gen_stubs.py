@@ -55,6 +55,27 @@ for op, names in (
         MSG_OP[n] = op
 
 
+# The operations a function belongs to: an error it finds in its arguments
+# ends them (v3.0 5.2), so when the client finds it locally it ends the
+# server's operation with C_SessionCancel. Message-based calls are not here:
+# their errors leave the message operation active.
+OP_ENDS = {}
+for flags, names in (
+        ("CKF_ENCRYPT", ["C_Encrypt", "C_EncryptUpdate", "C_EncryptFinal"]),
+        ("CKF_DECRYPT", ["C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal"]),
+        ("CKF_DIGEST", ["C_Digest", "C_DigestUpdate", "C_DigestFinal"]),
+        ("CKF_SIGN", ["C_Sign", "C_SignUpdate", "C_SignFinal"]),
+        ("CKF_SIGN_RECOVER", ["C_SignRecover"]),
+        ("CKF_VERIFY", ["C_Verify", "C_VerifyUpdate", "C_VerifyFinal"]),
+        ("CKF_VERIFY_RECOVER", ["C_VerifyRecover"]),
+        ("CKF_DIGEST | CKF_ENCRYPT", ["C_DigestEncryptUpdate"]),
+        ("CKF_DECRYPT | CKF_DIGEST", ["C_DecryptDigestUpdate"]),
+        ("CKF_SIGN | CKF_ENCRYPT", ["C_SignEncryptUpdate"]),
+        ("CKF_DECRYPT | CKF_VERIFY", ["C_DecryptVerifyUpdate"])):
+    for n in names:
+        OP_ENDS[n] = flags
+
+
 def params(name, args):
     """[(kind, detail, [(ctype, cname), ...]), ...] in prototype order."""
     out = []
@@ -219,10 +240,15 @@ def emit_stub(o, fid, name, ps):
             # parameter out; without one there is no operation.
             checks.append(("!c.msg_active", "CKR_OPERATION_NOT_INITIALIZED"))
             checks.append(("!cf_msgparam_encodable(c.msg_mech, %s, %s_len)"
-                           % (v, v), "CKR_ARGUMENTS_BAD"))
+                           % (v, v), "CKR_MECHANISM_PARAM_INVALID"))
+    ends = OP_ENDS.get(name)
     for cond, code in checks:
         o.append("\tif (%s) {" % cond)
         o.append("\t\trv = %s;" % code)
+        if ends and code == "CKR_ARGUMENTS_BAD":
+            # The module would have ended the operation on this error
+            # (v3.0 5.2); the server's copy of it must end too.
+            o.append("\t\tcf_client_end_op(&c, %s);" % ends)
         o.append("\t\tgoto out;")
         o.append("\t}")
     # Request.

@@ -174,6 +174,23 @@ CK_RV cf_client_begin_session(struct cf_client_call *c, uint16_t fn,
 	return CKR_OK;
 }
 
+void cf_client_end_op(const struct cf_client_call *c, CK_FLAGS flags)
+{
+	struct cf_client_call k;
+	CK_RV rv;
+
+	if (cf_client_begin_session(&k, CF_FN_SESSION_CANCEL, c->local,
+				    CF_MSG_NONE) != CKR_OK)
+		return;
+	cf_w_ulong(&k.req, k.remote);
+	cf_w_ulong(&k.req, flags);
+	/* A module without C_SessionCancel (2.40) keeps its operation, as
+	 * it would have had it seen the bad arguments itself, probably. */
+	rv = cf_client_roundtrip(&k);
+	(void)rv;
+	cf_client_end(&k);
+}
+
 void cf_client_end(struct cf_client_call *c)
 {
 	if (c->have_rd)

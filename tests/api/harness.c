@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -46,6 +49,10 @@ struct xfail {
 static struct {
 	const char *module;
 	bool softhsm;
+	/* Remote mode: module is libcoffer-client.so, and the token is the
+	 * inner module exported by a cofferd this harness runs. */
+	const char *inner;
+	pid_t cofferd;
 	void *dl;
 	char scratch[PATH_MAX - 64];
 	char tokens[PATH_MAX];
@@ -435,6 +442,72 @@ static int load_module(void)
 	return 0;
 }
 
+/* ---- remote mode ------------------------------------------------------ */
+
+bool api_is_remote(void)
+{
+	return h.inner != NULL;
+}
+
+/* Starts cofferd exporting the inner module on a socket in the scratch
+ * directory; it inherits COFFER_CONF / SOFTHSM2_CONF, and dies with this
+ * process if the tests crash. Returns 0 once the socket is there. */
+static int start_cofferd(void)
+{
+	const char *cofferd = getenv("COFFER_TEST_COFFERD");
+	char sock[PATH_MAX], listen[PATH_MAX + 8];
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	pid_t parent = getpid();
+	int status;
+
+	if (cofferd == NULL || *cofferd == '\0') {
+		fprintf(stderr, "COFFER_TEST_REMOTE needs COFFER_TEST_COFFERD\n");
+		return -1;
+	}
+	snprintf(sock, sizeof(sock), "%s/cofferd.sock", h.scratch);
+	snprintf(listen, sizeof(listen), "unix:%s", sock);
+	fflush(stdout);
+	fflush(stderr);
+	h.cofferd = fork();
+	if (h.cofferd < 0)
+		return -1;
+	if (h.cofferd == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+		execl(cofferd, cofferd, "--module", h.inner, "--listen", listen,
+		      "--log-level", "warn", (char *)NULL);
+		perror(cofferd);
+		_exit(127);
+	}
+	/* Generous: an ASan cofferd on a loaded machine starts slowly. */
+	for (int i = 0; i < 3000; i++) {
+		struct stat st;
+
+		if (stat(sock, &st) == 0)
+			return setenv("COFFER_SERVER", listen, 1);
+		if (waitpid(h.cofferd, &status, WNOHANG) == h.cofferd) {
+			fprintf(stderr, "cofferd exited before listening\n");
+			h.cofferd = 0;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	fprintf(stderr, "cofferd did not create %s\n", sock);
+	return -1;
+}
+
+static void stop_cofferd(void)
+{
+	int status;
+
+	if (h.cofferd <= 0)
+		return;
+	kill(h.cofferd, SIGTERM);
+	waitpid(h.cofferd, &status, 0);
+	h.cofferd = 0;
+}
+
 int api_run(int argc, char **argv, const char *group,
 	    const struct CMUnitTest *tests, size_t count)
 {
@@ -450,13 +523,19 @@ int api_run(int argc, char **argv, const char *group,
 			argv[0]);
 		return 2;
 	}
-	h.softhsm = strstr(h.module, "softhsm") != NULL;
+	h.inner = getenv("COFFER_TEST_REMOTE");
+	if (h.inner != NULL && *h.inner == '\0')
+		h.inner = NULL;
+	h.softhsm = strstr(h.inner != NULL ? h.inner : h.module, "softhsm") !=
+		    NULL;
 	if (make_scratch() != 0) {
 		perror("scratch directory");
 		goto out_scratch;
 	}
+	if (h.inner != NULL && start_cofferd() != 0)
+		goto out_cofferd;
 	if (load_module() != 0)
-		goto out_scratch;
+		goto out_cofferd;
 	if (h.softhsm)
 		load_deviations(group);
 
@@ -491,6 +570,8 @@ out_free:
 	free(h.dev);
 	/* The module stays mapped: unloading SoftHSMv2 runs its static
 	 * destructors, which have a history of crashing. */
+out_cofferd:
+	stop_cofferd();
 out_scratch:
 	if (h.scratch[0] != '\0')
 		rm_tree(h.scratch);

@@ -3,7 +3,9 @@
  *
  * Every program loads a module by path (argv[1] or COFFER_TEST_MODULE) with
  * dlopen, never linking coffer internals, so the same binaries run against
- * libcoffer.so and SoftHSMv2. The harness owns a scratch directory (the
+ * libcoffer.so and SoftHSMv2, and through libcoffer-client.so + cofferd
+ * (remote mode: COFFER_TEST_REMOTE names the module cofferd exports and
+ * COFFER_TEST_COFFERD the daemon). The harness owns a scratch directory (the
  * module's token store and config), the function list and the fixtures that
  * bring a token into a known state. Nothing here is thread-safe except the
  * object helpers, which only call into the module.
@@ -60,7 +62,13 @@ extern CK_SLOT_ID api_slot;
 int api_run(int argc, char **argv, const char *group,
 	    const struct CMUnitTest *tests, size_t count);
 
+/* True when the token's module is SoftHSMv2 (in remote mode: the module
+ * cofferd exports). */
 bool api_is_softhsm(void);
+/* Remote mode: argv[1] is libcoffer-client.so, and the harness runs cofferd
+ * (COFFER_TEST_COFFERD) exporting COFFER_TEST_REMOTE on a socket in the
+ * scratch directory for the whole program. */
+bool api_is_remote(void);
 const char *api_module_path(void);
 const char *api_scratch_dir(void);
 /* dlsym() in the loaded module; NULL if it lacks the symbol. */
