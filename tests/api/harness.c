@@ -331,6 +331,50 @@ static void load_deviation_file(const char *path, bool must_exist)
 	fclose(f);
 }
 
+/* Remote mode: softhsm-deviations-remote.txt beside the shared list names
+ * SoftHSMv2 deviations that do not show through libcoffer-client.so
+ * ("-name: reason": the client answers the call itself, e.g. the 3.0
+ * interface functions, or refuses a mechanism parameter it cannot carry
+ * before SoftHSMv2 sees it) and ones that only show there ("name:
+ * reason"). */
+static void apply_remote_deviations(const char *dir_of)
+{
+	char path[4096], line[512];
+	const char *slash = strrchr(dir_of, '/');
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*ssofthsm-deviations-remote.txt",
+		 slash != NULL ? (int)(slash - dir_of + 1) : 0, dir_of);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *name = line, *colon;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (*name != '-')
+			continue;
+		name++;
+		colon = strchr(name, ':');
+		if (colon != NULL)
+			*colon = '\0';
+		for (size_t i = 0; i < h.ndev; i++) {
+			if (strcmp(h.dev[i].name, name) != 0)
+				continue;
+			free(h.dev[i].name);
+			free(h.dev[i].reason);
+			h.dev[i] = h.dev[--h.ndev];
+			break;
+		}
+	}
+	fclose(f);
+	/* The additions are ordinary entries; "-" lines are skipped there
+	 * because no test is named with a leading '-'. */
+	load_deviation_file(path, false);
+}
+
 /* The shared list, then the group's own softhsm-deviations-GROUP.txt
  * beside it (each mechanism family keeps its own). */
 static void load_deviations(const char *group)
@@ -346,6 +390,8 @@ static void load_deviations(const char *group)
 	snprintf(own, sizeof(own), "%.*ssofthsm-deviations-%s.txt",
 		 slash != NULL ? (int)(slash - path + 1) : 0, path, group);
 	load_deviation_file(own, false);
+	if (h.inner != NULL)
+		apply_remote_deviations(path);
 }
 
 static const char *deviation_reason(const char *name)
