@@ -310,19 +310,29 @@ static struct pending *unlink_pending(struct rconn *rc, struct pending *p)
 	return NULL;
 }
 
-/* Hands a received frame to its caller. False: the server broke the
- * protocol (a reply nobody asked for, or of the wrong function). */
-static bool deliver_locked(struct rconn *rc, struct cf_frame *f)
+/* Hands a received frame to its caller. Returns 0, -ECONNRESET when the
+ * server says it is closing the connection (an error frame with id 0:
+ * shutdown, idleness, a limit), or -EPROTO when it broke the protocol (a
+ * reply nobody asked for, or of the wrong function). */
+static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 {
 	struct pending *p;
 
-	if (f->type == CF_FRAME_ERROR && f->id == 0)
-		return false; /* about the whole connection */
+	if (f->type == CF_FRAME_ERROR && f->id == 0) {
+		char reason[128];
+		uint32_t code = 0;
+
+		if (cf_conn_parse_error(f, &code, reason, sizeof(reason)) == 0)
+			cf_info("coffer-client: server closes the connection "
+				"(%u: %s)",
+				code, reason);
+		return -ECONNRESET;
+	}
 	for (p = rc->pending; p != NULL; p = p->next)
 		if (p->id == f->id && !p->done)
 			break;
 	if (p == NULL)
-		return false;
+		return -EPROTO;
 	if (f->type == CF_FRAME_ERROR) {
 		char reason[128];
 		uint32_t code = 0;
@@ -339,11 +349,11 @@ static bool deliver_locked(struct rconn *rc, struct cf_frame *f)
 		p->frame = *f;
 		memset(f, 0, sizeof(*f)); /* transferred */
 	} else {
-		return false;
+		return -EPROTO;
 	}
 	p->done = true;
 	pthread_cond_signal(&p->cv);
-	return true;
+	return 0;
 }
 
 /* Reads frames until p is answered or rc fails. Called with the lock held
@@ -373,13 +383,15 @@ static void read_locked(struct rconn *rc, struct pending *p,
 			rconn_kill_locked(rc, r, to_free);
 			break;
 		}
-		if (!deliver_locked(rc, &f)) {
+		r = deliver_locked(rc, &f);
+		if (r == -EPROTO)
 			cf_warn("coffer-client: protocol violation from "
 				"server (frame type %u, id %u); dropping the "
 				"connection",
 				f.type, f.id);
+		if (r != 0) {
 			cf_frame_clear(&f);
-			rconn_kill_locked(rc, -EPROTO, to_free);
+			rconn_kill_locked(rc, r, to_free);
 			break;
 		}
 	}

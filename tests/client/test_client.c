@@ -1,0 +1,650 @@
+/*
+ * test_client.c - libcoffer-client.so against a cofferd that goes away,
+ * stalls or is killed, and under many threads.
+ *
+ * usage: test_client CLIENT_MODULE, with COFFER_TEST_COFFERD (the daemon)
+ * and COFFER_TEST_INNER (the module it exports, libcoffer.so). Each test
+ * gets a scratch directory with the token store and cofferd's socket; a
+ * fake server (a thread here) plays the silent peer.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "coffer/pkcs11.h"
+#include "wire/conn.h"
+
+#define SO_PIN "12345678"
+#define USER_PIN "1234"
+#define PIN(s) (CK_UTF8CHAR_PTR)(s), (CK_ULONG)strlen(s)
+#define NTHREADS 8
+#define SIGNS_PER_THREAD 40
+
+static CK_FUNCTION_LIST *p11;
+static const char *cofferd_path, *inner_path;
+
+static struct {
+	char dir[PATH_MAX - 64];
+	char sock[PATH_MAX];
+	pid_t cofferd; /* leader of its process group (acceptor + workers) */
+	bool initialized;
+} t;
+
+/* ---- time and files --------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 ? 0 : -1;
+}
+
+/* ---- cofferd ---------------------------------------------------------- */
+
+static void cofferd_start(void)
+{
+	char listen[PATH_MAX + 8];
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	pid_t parent = getpid();
+	int status;
+
+	snprintf(listen, sizeof(listen), "unix:%s", t.sock);
+	unlink(t.sock);
+	fflush(stdout);
+	fflush(stderr);
+	t.cofferd = fork();
+	assert_true(t.cofferd >= 0);
+	if (t.cofferd == 0) {
+		/* Its own group, so one kill reaches its workers too. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		execl(cofferd_path, cofferd_path, "--module", inner_path,
+		      "--listen", listen, "--log-level", "error",
+		      (char *)NULL);
+		_exit(127);
+	}
+	setpgid(t.cofferd, t.cofferd);
+	for (int i = 0; i < 3000; i++) {
+		struct stat st;
+
+		if (stat(t.sock, &st) == 0)
+			return;
+		if (waitpid(t.cofferd, &status, WNOHANG) == t.cofferd) {
+			t.cofferd = 0;
+			fail_msg("cofferd exited before listening");
+		}
+		nanosleep(&pause, NULL);
+	}
+	fail_msg("cofferd did not create %s", t.sock);
+}
+
+/* SIGTERM (workers drain and exit) or SIGKILL of the whole group. */
+static void cofferd_stop(int sig)
+{
+	int status;
+
+	if (t.cofferd <= 0)
+		return;
+	if (sig == SIGKILL)
+		kill(-t.cofferd, SIGKILL);
+	else
+		kill(t.cofferd, sig);
+	waitpid(t.cofferd, &status, 0);
+	if (sig == SIGKILL) {
+		/* Workers are the acceptor's children, not ours: wait until
+		 * the group is gone. */
+		for (int i = 0; i < 500 && kill(-t.cofferd, 0) == 0; i++)
+			usleep(10000);
+	}
+	t.cofferd = 0;
+}
+
+/* ---- a fake server that accepts and then says nothing ----------------- */
+
+struct fake {
+	int lfd;
+	int stop[2];
+	bool hello; /* answer the hello, then go silent */
+	pthread_t th;
+	int conns[16];
+	size_t nconns;
+};
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	struct cf_conn *keep[16] = {0};
+	size_t nkeep = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = f->lfd, .events = POLLIN},
+				      {.fd = f->stop[0], .events = POLLIN}};
+		int fd;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents != 0)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (f->hello && nkeep < 16) {
+			struct cf_conn *c = NULL;
+			struct cf_hello h;
+
+			if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) != 0) {
+				close(fd);
+				continue;
+			}
+			(void)cf_hello_server(c, 5000, CF_FRAME_MAX_DEFAULT, 4,
+					      &h);
+			keep[nkeep++] = c;
+		} else if (f->nconns < 16) {
+			f->conns[f->nconns++] = fd;
+		} else {
+			close(fd);
+		}
+	}
+	for (size_t i = 0; i < nkeep; i++)
+		cf_conn_free(keep[i]);
+	return NULL;
+}
+
+static void sun_path(struct sockaddr_un *sa, const char *path)
+{
+	size_t n = strlen(path);
+
+	assert_true(n < sizeof(sa->sun_path));
+	memcpy(sa->sun_path, path, n + 1);
+}
+
+static void fake_start(struct fake *f, bool hello)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	memset(f, 0, sizeof(*f));
+	f->hello = hello;
+	sun_path(&sa, t.sock);
+	unlink(t.sock);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(f->lfd >= 0);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(f->lfd, 16), 0);
+	assert_int_equal(pipe(f->stop), 0);
+	assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+	assert_int_equal(write(f->stop[1], "x", 1), 1);
+	pthread_join(f->th, NULL);
+	for (size_t i = 0; i < f->nconns; i++)
+		close(f->conns[i]);
+	close(f->lfd);
+	close(f->stop[0]);
+	close(f->stop[1]);
+}
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static int write_conf(void)
+{
+	char path[PATH_MAX + 32], tokens[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(tokens, sizeof(tokens), "%s/tokens", t.dir);
+	if (mkdir(tokens, 0700) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/coffer.conf", t.dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "token_dir = %s\nkdf_cost = 10\n", tokens);
+	if (fclose(f) != 0)
+		return -1;
+	return setenv("COFFER_CONF", path, 1);
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char server[PATH_MAX + 8];
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.dir, sizeof(t.dir), "%s/coffer-client-XXXXXX",
+		 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(t.dir) == NULL || write_conf() != 0)
+		return -1;
+	snprintf(t.sock, sizeof(t.sock), "%s/cofferd.sock", t.dir);
+	snprintf(server, sizeof(server), "unix:%s", t.sock);
+	setenv("COFFER_SERVER", server, 1);
+	unsetenv("COFFER_TIMEOUT_MS");
+	unsetenv("COFFER_CONNECT_TIMEOUT_MS");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (t.initialized)
+		p11->C_Finalize(NULL);
+	t.initialized = false;
+	cofferd_stop(SIGKILL);
+	nftw(t.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void initialize(void)
+{
+	assert_int_equal(p11->C_Initialize(NULL), CKR_OK);
+	t.initialized = true;
+}
+
+static void pad(CK_UTF8CHAR *dst, size_t len, const char *s)
+{
+	memset(dst, ' ', len);
+	memcpy(dst, s, strlen(s));
+}
+
+/* A token labelled "client" with the user PIN set; returns its slot. */
+static CK_SLOT_ID make_token(void)
+{
+	CK_SLOT_ID slots[8], slot = 0;
+	CK_ULONG n = 8;
+	CK_UTF8CHAR label[32];
+	CK_SESSION_HANDLE s;
+	bool found = false;
+
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	for (CK_ULONG i = 0; i < n && !found; i++) {
+		CK_TOKEN_INFO ti;
+
+		assert_int_equal(p11->C_GetTokenInfo(slots[i], &ti), CKR_OK);
+		if (!(ti.flags & CKF_TOKEN_INITIALIZED)) {
+			slot = slots[i];
+			found = true;
+		}
+	}
+	assert_true(found);
+	pad(label, sizeof(label), "client");
+	assert_int_equal(p11->C_InitToken(slot, PIN(SO_PIN), label), CKR_OK);
+	assert_int_equal(p11->C_OpenSession(slot,
+					    CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					    NULL, NULL, &s),
+			 CKR_OK);
+	assert_int_equal(p11->C_Login(s, CKU_SO, PIN(SO_PIN)), CKR_OK);
+	assert_int_equal(p11->C_InitPIN(s, PIN(USER_PIN)), CKR_OK);
+	assert_int_equal(p11->C_CloseSession(s), CKR_OK);
+	return slot;
+}
+
+static CK_SESSION_HANDLE open_session(CK_SLOT_ID slot)
+{
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+
+	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL,
+					    NULL, &s),
+			 CKR_OK);
+	return s;
+}
+
+/* ---- restart and dead servers ----------------------------------------- */
+
+static void test_client__reconnects_after_cofferd_restart(void **state)
+{
+	CK_SESSION_HANDLE old, fresh;
+	CK_SESSION_INFO si;
+	CK_SLOT_ID slot;
+	CK_RV rv;
+
+	(void)state;
+	cofferd_start();
+	initialize();
+	slot = make_token();
+	old = open_session(slot);
+	assert_int_equal(p11->C_GetSessionInfo(old, &si), CKR_OK);
+
+	cofferd_stop(SIGTERM);
+	cofferd_start();
+
+	rv = p11->C_GetSessionInfo(old, &si);
+	assert_true(rv == CKR_SESSION_HANDLE_INVALID ||
+		    rv == CKR_DEVICE_REMOVED);
+	/* Once noticed, the old session stays invalid. */
+	assert_int_equal(p11->C_GetSessionInfo(old, &si),
+			 CKR_SESSION_HANDLE_INVALID);
+	fresh = open_session(slot);
+	assert_int_not_equal(fresh, old);
+	assert_int_equal(p11->C_GetSessionInfo(fresh, &si), CKR_OK);
+	assert_int_equal(si.slotID, slot);
+	assert_int_equal(p11->C_GetSessionInfo(old, &si),
+			 CKR_SESSION_HANDLE_INVALID);
+}
+
+static void test_client__unreachable_server_initializes(void **state)
+{
+	CK_ULONG n = 0;
+
+	(void)state;
+	/* Nothing at the path at all. */
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+	/* The server comes up later: the next call connects. */
+	cofferd_start();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	assert_true(n >= 1);
+}
+
+static void test_client__dead_socket_fails_fast(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	CK_ULONG n = 0;
+	long long t0;
+	int fd;
+
+	(void)state;
+	/* The socket file exists, but nobody listens on it. */
+	sun_path(&sa, t.sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	initialize();
+	t0 = now_ms();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+	assert_true(now_ms() - t0 < 2000);
+}
+
+static void test_client__stopped_server_fails_fast(void **state)
+{
+	CK_ULONG n = 0;
+	long long t0;
+
+	(void)state;
+	cofferd_start();
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	cofferd_stop(SIGTERM);
+	t0 = now_ms();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+	assert_true(now_ms() - t0 < 2000);
+}
+
+/* ---- silent servers --------------------------------------------------- */
+
+static void test_client__silent_server_times_out(void **state)
+{
+	struct fake f;
+	CK_ULONG n = 0;
+	long long t0;
+
+	(void)state;
+	setenv("COFFER_TIMEOUT_MS", "500", 1);
+	setenv("COFFER_CONNECT_TIMEOUT_MS", "500", 1);
+	fake_start(&f, false);
+	/* The hello goes unanswered: C_Initialize still succeeds. */
+	initialize();
+	t0 = now_ms();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+	assert_true(now_ms() - t0 < 3000);
+	assert_int_equal(p11->C_Finalize(NULL), CKR_OK);
+	t.initialized = false;
+	fake_stop(&f);
+}
+
+static void test_client__silent_after_hello_times_out(void **state)
+{
+	struct fake f;
+	CK_ULONG n = 0;
+	long long t0, took;
+
+	(void)state;
+	setenv("COFFER_TIMEOUT_MS", "500", 1);
+	fake_start(&f, true);
+	initialize();
+	t0 = now_ms();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+	took = now_ms() - t0;
+	/* The call timeout, not the connect one, and no hang. */
+	assert_true(took >= 400);
+	assert_true(took < 3000);
+	assert_int_equal(p11->C_Finalize(NULL), CKR_OK);
+	t.initialized = false;
+	fake_stop(&f);
+}
+
+/* ---- cofferd killed mid-call ------------------------------------------ */
+
+struct looper {
+	CK_SESSION_HANDLE s;
+	volatile bool stop;
+	CK_RV first_error;
+	unsigned long ok;
+};
+
+static void *loop_calls(void *arg)
+{
+	struct looper *l = arg;
+	uint8_t buf[32];
+
+	while (!l->stop) {
+		CK_RV rv = p11->C_GenerateRandom(l->s, buf, sizeof(buf));
+
+		if (rv != CKR_OK) {
+			l->first_error = rv;
+			break;
+		}
+		l->ok++;
+	}
+	return NULL;
+}
+
+static void test_client__cofferd_killed_mid_call_recovers(void **state)
+{
+	struct looper l = {0};
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+	pthread_t th;
+	uint8_t buf[16];
+
+	(void)state;
+	cofferd_start();
+	initialize();
+	slot = make_token();
+	l.s = open_session(slot);
+	assert_int_equal(pthread_create(&th, NULL, loop_calls, &l), 0);
+	/* Let calls flow, then kill acceptor and worker at once. */
+	while (l.ok < 50 && l.first_error == CKR_OK)
+		usleep(1000);
+	cofferd_stop(SIGKILL);
+	pthread_join(th, NULL);
+	assert_true(l.first_error == CKR_DEVICE_REMOVED ||
+		    l.first_error == CKR_SESSION_HANDLE_INVALID ||
+		    l.first_error == CKR_DEVICE_ERROR);
+	cofferd_start();
+	s = open_session(slot);
+	assert_int_equal(p11->C_GenerateRandom(s, buf, sizeof(buf)), CKR_OK);
+	assert_int_equal(p11->C_GenerateRandom(l.s, buf, sizeof(buf)),
+			 CKR_SESSION_HANDLE_INVALID);
+}
+
+/* ---- many threads on one connection ----------------------------------- */
+
+static const uint8_t hmac_key[32] = {
+    0x0b, 0x1c, 0x2d, 0x3e, 0x4f, 0x50, 0x61, 0x72, 0x83, 0x94, 0xa5,
+    0xb6, 0xc7, 0xd8, 0xe9, 0xfa, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a,
+    0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0};
+
+struct signer {
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	int id;
+	int wrong; /* MACs that differ from OpenSSL's */
+	CK_RV rv;  /* first failure */
+};
+
+static void *sign_many(void *arg)
+{
+	struct signer *g = arg;
+	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
+
+	for (int i = 0; i < SIGNS_PER_THREAD; i++) {
+		char msg[64];
+		uint8_t mac[32], want[32];
+		unsigned int wlen = sizeof(want);
+		CK_ULONG len = sizeof(mac);
+		CK_RV rv;
+		int n = snprintf(msg, sizeof(msg), "thread %d message %d",
+				 g->id, i);
+
+		rv = p11->C_SignInit(g->s, &m, g->key);
+		if (rv == CKR_OK)
+			rv = p11->C_Sign(g->s, (CK_BYTE_PTR)msg, (CK_ULONG)n,
+					 mac, &len);
+		if (rv != CKR_OK) {
+			g->rv = rv;
+			return NULL;
+		}
+		HMAC(EVP_sha256(), hmac_key, sizeof(hmac_key),
+		     (const uint8_t *)msg, (size_t)n, want, &wlen);
+		if (len != 32 || memcmp(mac, want, 32) != 0)
+			g->wrong++;
+	}
+	return NULL;
+}
+
+static void test_client__threads_sign_concurrently(void **state)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_VALUE, (void *)hmac_key, sizeof(hmac_key)},
+	};
+	struct signer g[NTHREADS];
+	pthread_t th[NTHREADS];
+	CK_SESSION_HANDLE login;
+	CK_OBJECT_HANDLE key;
+	CK_SLOT_ID slot;
+
+	(void)state;
+	cofferd_start();
+	initialize();
+	slot = make_token();
+	login = open_session(slot);
+	assert_int_equal(p11->C_Login(login, CKU_USER, PIN(USER_PIN)),
+			 CKR_OK);
+	/* A session object: every session of this application sees it. */
+	assert_int_equal(p11->C_CreateObject(login, tmpl, 5, &key), CKR_OK);
+	for (int i = 0; i < NTHREADS; i++) {
+		memset(&g[i], 0, sizeof(g[i]));
+		g[i].s = open_session(slot);
+		g[i].key = key;
+		g[i].id = i;
+	}
+	for (int i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sign_many, &g[i]),
+				 0);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < NTHREADS; i++) {
+		if (g[i].rv != CKR_OK)
+			fail_msg("thread %d: rv 0x%lx", i,
+				 (unsigned long)g[i].rv);
+		assert_int_equal(g[i].wrong, 0);
+	}
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static int load(const char *path)
+{
+	CK_C_GetFunctionList get;
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (dl == NULL) {
+		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+		return -1;
+	}
+	*(void **)&get = dlsym(dl, "C_GetFunctionList");
+	if (get == NULL || get(&p11) != CKR_OK)
+		return -1;
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_client__reconnects_after_cofferd_restart),
+	    T(test_client__unreachable_server_initializes),
+	    T(test_client__dead_socket_fails_fast),
+	    T(test_client__stopped_server_fails_fast),
+	    T(test_client__silent_server_times_out),
+	    T(test_client__silent_after_hello_times_out),
+	    T(test_client__cofferd_killed_mid_call_recovers),
+	    T(test_client__threads_sign_concurrently),
+	};
+
+	cofferd_path = getenv("COFFER_TEST_COFFERD");
+	inner_path = getenv("COFFER_TEST_INNER");
+	if (argc < 2 || cofferd_path == NULL || inner_path == NULL) {
+		fprintf(stderr, "usage: COFFER_TEST_COFFERD=... "
+				"COFFER_TEST_INNER=... %s CLIENT_MODULE\n",
+			argv[0]);
+		return 2;
+	}
+	if (load(argv[1]) != 0)
+		return 1;
+	return cmocka_run_group_tests_name("client", tests, NULL, NULL);
+}
