@@ -299,11 +299,13 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (fd < 0)
-		return -EBADF;
+	if (fd < 0) {
+		rc = -EBADF;
+		goto out_drop;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return -ENOMEM;
+		goto out_drop;
 	c->fd = fd;
 	c->ssl = ssl;
 	c->is_sock = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0;
@@ -372,6 +374,11 @@ out_free_rbuf:
 	free(c->rbuf);
 out_free_conn:
 	free(c);
+out_drop:
+	/* Ownership moved in either case: the caller never cleans up. */
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -551,6 +551,31 @@ static void test_conn__many_small_frames_in_one_read(void **state)
 	cf_conn_free(b);
 }
 
+static void test_conn__new_takes_the_fd_even_when_it_fails(void **state)
+{
+	struct cf_conn *c = (struct cf_conn *)&c;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(cf_conn_new(-1, NULL, CF_FRAME_MAX_DEFAULT, &c),
+			 -EBADF);
+	assert_null(c);
+	/* TLS needs a socket; the pipe's read end is closed on failure. */
+	assert_int_equal(pipe(fds), 0);
+	{
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		SSL *ssl = SSL_new(ctx);
+		assert_non_null(ssl);
+		assert_int_equal(cf_conn_new(fds[0], ssl, CF_FRAME_MAX_DEFAULT,
+					     &c),
+				 -ENOTSOCK);
+		SSL_CTX_free(ctx);
+	}
+	assert_int_equal(close(fds[0]), -1);
+	assert_int_equal(errno, EBADF);
+	close(fds[1]);
+}
+
 /* ------------------------------------------------------------- hello */
 
 struct server_arg {
@@ -820,6 +845,8 @@ int main(void)
 			test_conn__close_write_gives_peer_eof_and_keeps_reading),
 		cmocka_unit_test(test_conn__spin_mode_receives_frames),
 		cmocka_unit_test(test_conn__many_small_frames_in_one_read),
+		cmocka_unit_test(
+			test_conn__new_takes_the_fd_even_when_it_fails),
 		cmocka_unit_test(test_hello__client_and_server_agree),
 		cmocka_unit_test(test_hello__max_frame_is_the_smaller_offer),
 		cmocka_unit_test(test_hello__max_frame_never_below_floor),
