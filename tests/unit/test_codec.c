@@ -53,10 +53,10 @@ static void test_codec__integers_round_trip_big_endian(void **state)
 {
 	struct cf_wout w;
 	struct cf_win r;
-	uint8_t a;
-	uint32_t b;
-	uint64_t c;
-	CK_ULONG d, e;
+	uint8_t a = 0;
+	uint32_t b = 0;
+	uint64_t c = 0;
+	CK_ULONG d = 0, e = 0;
 
 	(void)state;
 	cf_wout_init(&w, MAX);
@@ -88,8 +88,8 @@ static void test_codec__bytes_keep_null_empty_and_data_apart(void **state)
 {
 	struct cf_wout w;
 	struct cf_win r;
-	const uint8_t *p1, *p2, *p3;
-	CK_ULONG l1, l2, l3;
+	const uint8_t *p1 = NULL, *p2 = NULL, *p3 = NULL;
+	CK_ULONG l1 = 0, l2 = 0, l3 = 0;
 
 	(void)state;
 	cf_wout_init(&w, MAX);
