@@ -73,7 +73,9 @@ static void module_fill(CK_ATTRIBUTE *t, CK_ULONG n, unsigned salt)
 		if (t[i].pValue != NULL && t[i].type != CKA_WRAP_TEMPLATE &&
 		    t[i].type != CKA_UNWRAP_TEMPLATE &&
 		    t[i].type != CKA_DERIVE_TEMPLATE)
-			memset(t[i].pValue, 0x5a, t[i].ulValueLen);
+			/* the head only: buffers may be 16 MiB */
+			memset(t[i].pValue, 0x5a,
+			       t[i].ulValueLen < 256 ? t[i].ulValueLen : 256);
 		else if (t[i].pValue != NULL)
 			module_fill(t[i].pValue,
 				    t[i].ulValueLen / sizeof(CK_ATTRIBUTE),
