@@ -18,8 +18,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const CK_MECHANISM_TYPE msg_mechs[FUZZ_NMSG] = {
-    CKM_AES_GCM, CKM_AES_CCM, CKM_CHACHA20_POLY1305};
+static const CK_MECHANISM_TYPE msg_mechs[FUZZ_NMSG] = {CKM_AES_GCM, CKM_AES_CCM,
+						       CKM_CHACHA20_POLY1305};
 
 /* A caller's message parameter of the mechanism's type: every pointer
  * field points at its own buffer of the length its member says. */
@@ -136,8 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case FUZZ_MSG_REQ + 2:
 		if (cf_r_msgparam_req(&r, msg_mechs[kind - FUZZ_MSG_REQ], &p,
 				      &len))
-			cf_w_msgparam_rep(&w, msg_mechs[kind - FUZZ_MSG_REQ],
-					  p, len);
+			cf_w_msgparam_rep(&w, msg_mechs[kind - FUZZ_MSG_REQ], p,
+					  len);
 		break;
 	case FUZZ_MSG_REP:
 	case FUZZ_MSG_REP + 1:
@@ -169,8 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CK_SESSION_INFO ss;
 		CK_MECHANISM_INFO mi;
 		(void)(cf_r_info(&r, &i) && cf_r_slot_info(&r, &s) &&
-		       cf_r_token_info(&r, &tk) &&
-		       cf_r_session_info(&r, &ss) && cf_r_mech_info(&r, &mi));
+		       cf_r_token_info(&r, &tk) && cf_r_session_info(&r, &ss) &&
+		       cf_r_mech_info(&r, &mi));
 		break;
 	}
 	case FUZZ_SCALARS:

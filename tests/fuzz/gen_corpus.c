@@ -150,9 +150,9 @@ static void mech_seeds(void)
 	CK_GCM_PARAMS gcm = {iv, 12, 96, (CK_BYTE *)"aad", 3, 128};
 	CK_RSA_PKCS_OAEP_PARAMS oaep = {CKM_SHA256, CKG_MGF1_SHA256,
 					CKZ_DATA_SPECIFIED, NULL, 0};
-	CK_HKDF_PARAMS hkdf = {CK_TRUE, CK_TRUE, CKM_SHA256,
-			       CKF_HKDF_SALT_DATA, iv, 16, 0,
-			       (CK_BYTE *)"info", 4};
+	CK_HKDF_PARAMS hkdf = {CK_TRUE, CK_TRUE, CKM_SHA256, CKF_HKDF_SALT_DATA,
+			       iv,	16,	 0,	     (CK_BYTE *)"info",
+			       4};
 	CK_AES_CTR_PARAMS ctr = {32, {0}};
 	CK_ULONG maclen = 16;
 	CK_MECHANISM ms[] = {

@@ -171,8 +171,8 @@ static void test_codec__output_over_its_cap_turns_bad(void **state)
 	cf_wout_clear(&w);
 }
 
-static void test_codec__arena_refuses_what_the_payload_cannot_justify(
-    void **state)
+static void
+test_codec__arena_refuses_what_the_payload_cannot_justify(void **state)
 {
 	uint8_t small[16] = {0};
 	struct cf_win r;
@@ -342,8 +342,8 @@ static void test_codec__nesting_deeper_than_the_limit_is_refused(void **state)
 	cf_wout_clear(&w);
 }
 
-static void test_codec__nesting_deeper_than_the_limit_is_not_encoded(
-    void **state)
+static void
+test_codec__nesting_deeper_than_the_limit_is_not_encoded(void **state)
 {
 	CK_ATTRIBUTE l3[] = {{CKA_WRAP_TEMPLATE, deep, sizeof(deep)}};
 	CK_ATTRIBUTE l2[] = {{CKA_WRAP_TEMPLATE, l3, sizeof(l3)}};
@@ -357,8 +357,8 @@ static void test_codec__nesting_deeper_than_the_limit_is_not_encoded(
 	cf_wout_clear(&w);
 }
 
-static void test_codec__template_raw_bytes_for_a_template_are_refused(
-    void **state)
+static void
+test_codec__template_raw_bytes_for_a_template_are_refused(void **state)
 {
 	/* A nested template sent as raw bytes would hand the module the
 	 * peer's pointers. */
@@ -378,8 +378,8 @@ static void test_codec__template_raw_bytes_for_a_template_are_refused(
 	cf_wout_clear(&w);
 }
 
-static void test_codec__template_ulong_form_for_bytes_kind_is_refused(
-    void **state)
+static void
+test_codec__template_ulong_form_for_bytes_kind_is_refused(void **state)
 {
 	struct cf_wout w;
 	struct tmpl_ctx ctx = {NULL, 0};
@@ -547,8 +547,8 @@ static void test_codec__getattrs_nested_template(void **state)
 	assert_memory_equal(label, "remote", 6);
 }
 
-static void test_codec__getattrs_value_longer_than_buffer_is_refused(
-    void **state)
+static void
+test_codec__getattrs_value_longer_than_buffer_is_refused(void **state)
 {
 	char label[4] = {0};
 	CK_ATTRIBUTE t[] = {{CKA_LABEL, label, sizeof(label)}};
@@ -569,8 +569,7 @@ static void test_codec__getattrs_value_longer_than_buffer_is_refused(
 	cf_wout_clear(&w);
 }
 
-static void test_codec__getattrs_reply_for_another_type_is_refused(
-    void **state)
+static void test_codec__getattrs_reply_for_another_type_is_refused(void **state)
 {
 	char label[8];
 	CK_ATTRIBUTE t[] = {{CKA_LABEL, label, sizeof(label)}};
@@ -652,8 +651,8 @@ static bool decode_getattrs_req(struct cf_win *r, void *ctx)
 	return cf_r_getattrs_req(r, &t, &n);
 }
 
-static void test_codec__getattrs_request_truncated_anywhere_is_refused(
-    void **state)
+static void
+test_codec__getattrs_request_truncated_anywhere_is_refused(void **state)
 {
 	CK_ATTRIBUTE in[2] = {{CKA_KEY_TYPE, NULL, 0}, {CKA_LABEL, NULL, 4}};
 	char buf[4];
@@ -670,7 +669,8 @@ static void test_codec__getattrs_request_truncated_anywhere_is_refused(
 	cf_wout_clear(&w);
 }
 
-/* ---- mechanism parameters -------------------------------------------------- */
+/* ---- mechanism parameters --------------------------------------------------
+ */
 
 /* A parameter of any table type, filled from the table alone. */
 struct pbuf {
@@ -678,8 +678,8 @@ struct pbuf {
 	uint8_t data[8][64];
 };
 
-static void fill_param(const struct cf_param_type *t, struct pbuf *b,
-		       void **p, CK_ULONG *len)
+static void fill_param(const struct cf_param_type *t, struct pbuf *b, void **p,
+		       CK_ULONG *len)
 {
 	uint8_t *st = (uint8_t *)b->st;
 
@@ -814,8 +814,7 @@ static bool decode_mech(struct cf_win *r, void *ctx)
 	return cf_r_mech(r, &m);
 }
 
-static void test_codec__mechanisms_truncated_anywhere_are_refused(
-    void **state)
+static void test_codec__mechanisms_truncated_anywhere_are_refused(void **state)
 {
 	CK_MECHANISM_TYPE mech;
 	const struct cf_param_type *type;
@@ -860,8 +859,8 @@ static void test_codec__null_mechanism_and_null_parameter(void **state)
 	cf_wout_clear(&w);
 }
 
-static void test_codec__unknown_mechanism_parameter_is_not_encodable(
-    void **state)
+static void
+test_codec__unknown_mechanism_parameter_is_not_encodable(void **state)
 {
 	uint8_t foreign[24] = {1};
 	CK_MECHANISM m = {CKM_VENDOR_DEFINED | 5, foreign, sizeof(foreign)};
@@ -899,8 +898,7 @@ static void test_codec__unknown_mechanism_with_a_body_is_refused(void **state)
 	cf_wout_clear(&w);
 }
 
-static void test_codec__parameter_bytes_beyond_payload_are_refused(
-    void **state)
+static void test_codec__parameter_bytes_beyond_payload_are_refused(void **state)
 {
 	/* CK_GCM_PARAMS whose pIv claims 2^40 bytes */
 	struct cf_wout w;
@@ -921,7 +919,8 @@ static void test_codec__parameter_bytes_beyond_payload_are_refused(
 	cf_wout_clear(&w);
 }
 
-/* ---- message parameters ------------------------------------------------------ */
+/* ---- message parameters
+ * ------------------------------------------------------ */
 
 static void test_codec__message_parameters_travel_both_ways(void **state)
 {
@@ -977,8 +976,7 @@ static void test_codec__message_parameters_travel_both_ways(void **state)
 	}
 }
 
-static void test_codec__message_reply_of_another_length_is_refused(
-    void **state)
+static void test_codec__message_reply_of_another_length_is_refused(void **state)
 {
 	struct pbuf b;
 	void *p;
@@ -1014,7 +1012,8 @@ static void test_codec__message_parameter_of_unknown_mechanism(void **state)
 	assert_true(cf_msgparam_encodable(CKM_AES_CBC, NULL, 0));
 }
 
-/* ---- outbuf, ulongs, infos ------------------------------------------------ */
+/* ---- outbuf, ulongs, infos ------------------------------------------------
+ */
 
 static void test_codec__outbuf_round_trip(void **state)
 {
@@ -1212,7 +1211,8 @@ static void test_codec__infos_round_trip(void **state)
 	cf_wout_clear(&w);
 }
 
-/* ---- allocation failures ---------------------------------------------------- */
+/* ---- allocation failures ----------------------------------------------------
+ */
 
 /* Encode and decode a rich message; every failure must surface. */
 static bool rich_trip(void)
@@ -1278,7 +1278,8 @@ int main(void)
 	    cmocka_unit_test(
 		test_codec__arena_refuses_what_the_payload_cannot_justify),
 	    cmocka_unit_test(test_codec__template_round_trips_every_value_kind),
-	    cmocka_unit_test(test_codec__template_truncated_anywhere_is_refused),
+	    cmocka_unit_test(
+		test_codec__template_truncated_anywhere_is_refused),
 	    cmocka_unit_test(test_codec__template_count_over_cap_is_refused),
 	    cmocka_unit_test(
 		test_codec__template_count_beyond_payload_is_refused),
@@ -1299,7 +1300,8 @@ int main(void)
 		test_codec__getattrs_reply_for_another_type_is_refused),
 	    cmocka_unit_test(
 		test_codec__getattrs_module_overclaim_sends_no_value),
-	    cmocka_unit_test(test_codec__getattrs_huge_buffer_request_is_bounded),
+	    cmocka_unit_test(
+		test_codec__getattrs_huge_buffer_request_is_bounded),
 	    cmocka_unit_test(
 		test_codec__getattrs_request_truncated_anywhere_is_refused),
 	    cmocka_unit_test(test_codec__every_mechanism_parameter_round_trips),

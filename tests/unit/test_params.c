@@ -50,25 +50,44 @@ static void test_params__unknown_mechanisms_have_no_type(void **state)
 static void test_params__every_coffer_parameter_is_described(void **state)
 {
 	static const CK_MECHANISM_TYPE need[] = {
-	    CKM_AES_CBC,	       CKM_AES_CBC_PAD,
-	    CKM_AES_CTR,	       CKM_AES_GCM,
-	    CKM_AES_KEY_WRAP,	       CKM_AES_KEY_WRAP_PAD,
-	    CKM_AES_KEY_WRAP_KWP,      CKM_AES_CMAC_GENERAL,
-	    CKM_DES3_CBC,	       CKM_DES3_CBC_PAD,
-	    CKM_CHACHA20_POLY1305,     CKM_RSA_PKCS_OAEP,
-	    CKM_RSA_PKCS_PSS,	       CKM_SHA1_RSA_PKCS_PSS,
-	    CKM_SHA224_RSA_PKCS_PSS,   CKM_SHA256_RSA_PKCS_PSS,
-	    CKM_SHA384_RSA_PKCS_PSS,   CKM_SHA512_RSA_PKCS_PSS,
-	    CKM_SHA3_224_RSA_PKCS_PSS, CKM_SHA3_256_RSA_PKCS_PSS,
-	    CKM_SHA3_384_RSA_PKCS_PSS, CKM_SHA3_512_RSA_PKCS_PSS,
-	    CKM_ECDH1_DERIVE,	       CKM_ECDH1_COFACTOR_DERIVE,
-	    CKM_EDDSA,		       CKM_HKDF_DERIVE,
-	    CKM_HKDF_DATA,	       CKM_SHA_1_HMAC_GENERAL,
-	    CKM_SHA224_HMAC_GENERAL,   CKM_SHA256_HMAC_GENERAL,
-	    CKM_SHA384_HMAC_GENERAL,   CKM_SHA512_HMAC_GENERAL,
-	    CKM_SHA512_224_HMAC_GENERAL, CKM_SHA512_256_HMAC_GENERAL,
-	    CKM_SHA3_224_HMAC_GENERAL, CKM_SHA3_256_HMAC_GENERAL,
-	    CKM_SHA3_384_HMAC_GENERAL, CKM_SHA3_512_HMAC_GENERAL,
+	    CKM_AES_CBC,
+	    CKM_AES_CBC_PAD,
+	    CKM_AES_CTR,
+	    CKM_AES_GCM,
+	    CKM_AES_KEY_WRAP,
+	    CKM_AES_KEY_WRAP_PAD,
+	    CKM_AES_KEY_WRAP_KWP,
+	    CKM_AES_CMAC_GENERAL,
+	    CKM_DES3_CBC,
+	    CKM_DES3_CBC_PAD,
+	    CKM_CHACHA20_POLY1305,
+	    CKM_RSA_PKCS_OAEP,
+	    CKM_RSA_PKCS_PSS,
+	    CKM_SHA1_RSA_PKCS_PSS,
+	    CKM_SHA224_RSA_PKCS_PSS,
+	    CKM_SHA256_RSA_PKCS_PSS,
+	    CKM_SHA384_RSA_PKCS_PSS,
+	    CKM_SHA512_RSA_PKCS_PSS,
+	    CKM_SHA3_224_RSA_PKCS_PSS,
+	    CKM_SHA3_256_RSA_PKCS_PSS,
+	    CKM_SHA3_384_RSA_PKCS_PSS,
+	    CKM_SHA3_512_RSA_PKCS_PSS,
+	    CKM_ECDH1_DERIVE,
+	    CKM_ECDH1_COFACTOR_DERIVE,
+	    CKM_EDDSA,
+	    CKM_HKDF_DERIVE,
+	    CKM_HKDF_DATA,
+	    CKM_SHA_1_HMAC_GENERAL,
+	    CKM_SHA224_HMAC_GENERAL,
+	    CKM_SHA256_HMAC_GENERAL,
+	    CKM_SHA384_HMAC_GENERAL,
+	    CKM_SHA512_HMAC_GENERAL,
+	    CKM_SHA512_224_HMAC_GENERAL,
+	    CKM_SHA512_256_HMAC_GENERAL,
+	    CKM_SHA3_224_HMAC_GENERAL,
+	    CKM_SHA3_256_HMAC_GENERAL,
+	    CKM_SHA3_384_HMAC_GENERAL,
+	    CKM_SHA3_512_HMAC_GENERAL,
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
@@ -90,7 +109,8 @@ static void check_sorted(bool msg)
 	for (i = 0; cf_p11_param_row(msg, i, &mech, &type); i++) {
 		if (i > 0 && mech <= prev)
 			fail_msg("row %zu (0x%lx) after 0x%lx: unsorted or "
-				 "duplicate", i, mech, prev);
+				 "duplicate",
+				 i, mech, prev);
 		assert_ptr_equal(msg ? cf_p11_msg_param(mech)
 				     : cf_p11_mech_param(mech),
 				 type);
