@@ -79,18 +79,18 @@ def gen_function(fid, name, args):
             decl.append("uint8_t %s = 0;" % a)
             dec.append("cf_r_u8(r, &%s);" % a)
             cargs.append("(CK_BBOOL)(%s != 0)" % a)
-        elif kind in ("bytes", "label32"):
+        elif kind == "bytes":
             decl.append("const uint8_t *%s = NULL;" % a)
             decl.append("CK_ULONG %s_len = 0;" % a)
             dec.append("cf_r_bytes(r, &%s, &%s_len);" % (a, a))
-            if kind == "label32":
-                # exactly 32 blank-padded bytes, or NULL
-                dec.append("if (%s != NULL && %s_len != 32)\n"
-                           "\t\tr->bad = true;" % (a, a))
-                cargs.append("(CK_UTF8CHAR_PTR)%s" % a)
-            else:
-                cargs.append("(CK_BYTE_PTR)%s" % a)
-                cargs.append("%s_len" % a)
+            cargs.append("(CK_BYTE_PTR)%s" % a)
+            cargs.append("%s_len" % a)
+        elif kind == "label32":
+            # exactly 32 raw blank-padded bytes (never NULL on the wire)
+            decl.append("CK_UTF8CHAR %s[32];" % a)
+            dec.append("for (size_t i = 0; i < sizeof(%s); i++)\n"
+                       "\t\tcf_r_u8(r, &%s[i]);" % (a, a))
+            cargs.append(a)
         elif kind == "outbuf":
             decl.append("uint8_t *%s = NULL;" % a)
             decl.append("CK_ULONG %s_len = 0, %s_cap = 0;" % (a, a))
@@ -118,7 +118,9 @@ def gen_function(fid, name, args):
             hook.append("@ALLOC@" + post_alloc)
             cargs.append(a)
             cargs.append("%s_len" % a)
-            rep.append("cf_w_bytes(w, %s, %s_len);" % (a, a))
+            # the bytes only on success (the client reads them then)
+            rep.append("if (rv == CKR_OK)\n"
+                       "\t\t\tcf_w_bytes(w, %s, %s_len);" % (a, a))
             free.append("if (%s != NULL) {\n"
                         "\t\tOPENSSL_cleanse(%s, %s_len);\n"
                         "\t\tfree(%s);\n\t}" % (a, a, a, a))

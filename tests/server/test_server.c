@@ -1,0 +1,614 @@
+/*
+ * test_server.c - cofferd as a client sees it: a real cofferd process
+ * exporting libcoffer.so, driven by a raw wire client. Each test starts
+ * its own cofferd and stops it by PID.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int g_argc;
+static char **g_argv;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* A second client does a full call: the server still serves. */
+static void assert_serving(void)
+{
+	struct h_cli cli;
+	h_connect(&cli);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	h_close(&cli);
+}
+
+/* Sends a raw header (and optional bytes) on a fresh, handshaken conn. */
+static void send_raw(struct h_cli *cli, const void *p, size_t n)
+{
+	assert_int_equal(send(cf_conn_fd(cli->c), p, n, MSG_NOSIGNAL),
+			 (ssize_t)n);
+}
+
+static void put_hdr(uint8_t h[12], uint32_t len, uint32_t id, uint16_t type,
+		    uint16_t fn)
+{
+	h[0] = (uint8_t)(len >> 24);
+	h[1] = (uint8_t)(len >> 16);
+	h[2] = (uint8_t)(len >> 8);
+	h[3] = (uint8_t)len;
+	h[4] = (uint8_t)(id >> 24);
+	h[5] = (uint8_t)(id >> 16);
+	h[6] = (uint8_t)(id >> 8);
+	h[7] = (uint8_t)id;
+	h[8] = (uint8_t)(type >> 8);
+	h[9] = (uint8_t)type;
+	h[10] = (uint8_t)(fn >> 8);
+	h[11] = (uint8_t)fn;
+}
+
+/* ---- basics ------------------------------------------------------------ */
+
+static void test_server__handshake_and_token_info(void **state)
+{
+	struct h_cli cli;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 0;
+	CK_SLOT_ID slot;
+	char label[33];
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(cli.hello.version, CF_PROTO_VERSION);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	/* Length first, then the list. */
+	assert_int_equal(h_slot_list(&cli, NULL, &n), CKR_OK);
+	assert_true(n >= 3); /* alpha, beta, a free slot */
+	n = 1;
+	assert_int_equal(h_slot_list(&cli, slots, &n), CKR_BUFFER_TOO_SMALL);
+	n = 16;
+	assert_int_equal(h_slot_list(&cli, slots, &n), CKR_OK);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_token_label(&cli, slot, label), CKR_OK);
+	assert_string_equal(label, "alpha");
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__session_and_random(void **state)
+{
+	struct h_cli cli;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s = 0;
+	uint8_t a[32], b[32];
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	assert_true(s != 0);
+	assert_int_equal(h_random(&cli, s, a, sizeof(a)), CKR_OK);
+	assert_int_equal(h_random(&cli, s, b, sizeof(b)), CKR_OK);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(h_close_session(&cli, s), CKR_OK);
+	assert_int_equal(h_random(&cli, s, a, sizeof(a)),
+			 CKR_SESSION_HANDLE_INVALID);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+/* ---- hostile frames ---------------------------------------------------- */
+
+static void test_server__oversized_frame_is_refused(void **state)
+{
+	struct h_cli cli;
+	uint8_t h[12];
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	put_hdr(h, cli.hello.max_frame + 1, 1, CF_FRAME_REQUEST, 3);
+	send_raw(&cli, h, sizeof(h));
+	h_expect_error(&cli, CF_PERR_TOO_LARGE);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__truncated_frame_then_close(void **state)
+{
+	struct h_cli cli;
+	uint8_t h[12 + 10];
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+	pid_t kids[8];
+	long deadline;
+
+	(void)state;
+	h_connect(&cli);
+	memset(h, 0, sizeof(h));
+	put_hdr(h, 100, 1, CF_FRAME_REQUEST, 3); /* announces 100, sends 10 */
+	send_raw(&cli, h, sizeof(h));
+	assert_int_equal(shutdown(cf_conn_fd(cli.c), SHUT_WR), 0);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	/* Its worker is gone. */
+	deadline = now_ms() + T_MS;
+	while (h_children(pid, kids, 8) > 0 && now_ms() < deadline)
+		nap_ms(20);
+	assert_int_equal(h_children(pid, kids, 8), 0);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__garbage_after_handshake_closes(void **state)
+{
+	struct h_cli cli;
+	uint8_t junk[64];
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(0xa5 ^ (i * 37));
+	h_connect(&cli);
+	send_raw(&cli, junk, sizeof(junk));
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__malformed_payload_is_refused(void **state)
+{
+	struct h_cli cli;
+	const char junk[] = "not a slot id";
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	/* C_GetTokenInfo takes one u64: 13 bytes do not decode. */
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 9, 7, junk,
+				      strlen(junk), T_MS),
+			 0);
+	h_expect_error(&cli, CF_PERR_MALFORMED);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__unknown_function_keeps_connection(void **state)
+{
+	struct h_cli cli;
+	struct cf_frame f;
+	uint32_t code = 0;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 999, 42, NULL,
+				      0, T_MS),
+			 0);
+	assert_int_equal(h_recv(&cli, &f), 0);
+	assert_int_equal(f.type, CF_FRAME_ERROR);
+	assert_int_equal(f.id, 42);
+	assert_int_equal(cf_conn_parse_error(&f, &code, NULL, 0), 0);
+	assert_int_equal(code, CF_PERR_UNKNOWN_FN);
+	cf_frame_clear(&f);
+	/* C_Initialize (1) is answered by the client, never carried. */
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 1, 43, NULL, 0,
+				      T_MS),
+			 0);
+	h_expect_error(&cli, CF_PERR_UNKNOWN_FN);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__wrong_protocol_version_is_refused(void **state)
+{
+	struct cf_conn *c = NULL;
+	struct h_cli cli;
+	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
+			     0, 99, 0, 99, 0, 1, 0, 0}; /* v99 .. v99 */
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
+				     &c),
+			 0);
+	cli.c = c;
+	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
+				      sizeof(hello), T_MS),
+			 0);
+	h_expect_error(&cli, CF_PERR_VERSION);
+	h_expect_closed(&cli);
+	cf_conn_free(c);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+/* ---- access control ---------------------------------------------------- */
+
+static void test_server__uid_not_allowed_is_denied(void **state)
+{
+	char conf[128];
+	struct cf_conn *c = NULL;
+	struct cf_hello hello;
+	pid_t pid;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
+		 (unsigned long)getuid() + 4242);
+	pid = h_start(conf, true, NULL, NULL);
+	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
+				     &c),
+			 0);
+	/* The refusal arrives in place of the hello reply. */
+	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	cf_conn_free(c);
+	assert_true(h_log_has("not in allow_uid"));
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__uid_not_allowed_gets_denied_frame(void **state)
+{
+	char conf[128];
+	struct cf_conn *c = NULL;
+	struct h_cli cli;
+	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
+			     0, 1, 0, 1, 0, 1, 0, 0};
+	pid_t pid;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
+		 (unsigned long)getuid() + 4242);
+	pid = h_start(conf, true, NULL, NULL);
+	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
+				     &c),
+			 0);
+	cli.c = c;
+	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
+				      sizeof(hello), T_MS),
+			 0);
+	h_expect_error(&cli, CF_PERR_DENIED);
+	h_expect_closed(&cli);
+	cf_conn_free(c);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__allowed_uid_is_served(void **state)
+{
+	char conf[128];
+	pid_t pid;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "allow_uid = %lu\nallow_uid = %lu\n",
+		 (unsigned long)getuid() + 4242, (unsigned long)getuid());
+	pid = h_start(conf, true, NULL, NULL);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__sighup_reloads_access_rules(void **state)
+{
+	char conf[128];
+	struct cf_conn *c = NULL;
+	struct cf_hello hello;
+	const char *file;
+	pid_t pid;
+	long deadline;
+
+	(void)state;
+	pid = h_start("max_sessions = 64\n", true, NULL, NULL);
+	assert_serving();
+	file = h_conf; /* the config file cofferd was started with */
+	snprintf(conf, sizeof(conf), "max_sessions = 64\nallow_uid = %lu\n",
+		 (unsigned long)getuid() + 4242);
+	h_write(file, conf);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	deadline = now_ms() + T_MS;
+	while (!h_log_has("reloaded access rules") && now_ms() < deadline)
+		nap_ms(20);
+	assert_true(h_log_has("reloaded access rules"));
+	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
+				     &c),
+			 0);
+	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	cf_conn_free(c);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+/* ---- tokens and limits ------------------------------------------------- */
+
+static void test_server__token_filter_hides_other_tokens(void **state)
+{
+	const char *const args[] = {"--token", "pkcs11:token=alpha", NULL};
+	struct h_cli cli;
+	CK_SLOT_ID slots[16], slot;
+	CK_ULONG n = 16;
+	char label[33];
+	pid_t pid;
+
+	(void)state;
+	/* Where beta lives, seen without a filter. */
+	pid = h_start(NULL, true, NULL, NULL);
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "beta", &slot), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+
+	pid = h_start(NULL, true, args, NULL);
+	h_connect(&cli);
+	assert_int_equal(h_slot_list(&cli, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
+	assert_string_equal(label, "alpha");
+	assert_int_equal(h_token_label(&cli, slot, label),
+			 CKR_SLOT_ID_INVALID);
+	{
+		CK_SESSION_HANDLE s;
+		assert_int_equal(h_open_session(&cli, slot, &s),
+				 CKR_SLOT_ID_INVALID);
+	}
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__map_narrows_tokens_per_peer(void **state)
+{
+	char conf[256];
+	struct h_cli cli;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+	char label[33];
+	pid_t pid;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "map = uid=%lu -> pkcs11:token=beta\n",
+		 (unsigned long)getuid());
+	pid = h_start(conf, true, NULL, NULL);
+	h_connect(&cli);
+	assert_int_equal(h_slot_list(&cli, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
+	assert_string_equal(label, "beta");
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__session_limit_gives_session_count(void **state)
+{
+	struct h_cli cli;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s1, s2, s3;
+	pid_t pid = h_start("max_sessions = 2\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s1), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s2), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s3), CKR_SESSION_COUNT);
+	assert_int_equal(h_close_session(&cli, s1), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s3), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__idle_client_is_closed(void **state)
+{
+	struct h_cli cli;
+	pid_t pid = h_start("idle_timeout = 1\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	h_expect_error(&cli, CF_PERR_IDLE);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+static void test_server__killed_client_frees_its_worker(void **state)
+{
+	struct h_cli other;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+	pid_t child, kids[8];
+	int pfd[2];
+	char c = 0;
+	long deadline;
+
+	(void)state;
+	h_connect(&other);
+	assert_int_equal(pipe(pfd), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* A client with a session that never stops calling. */
+		struct h_cli cli;
+		CK_SLOT_ID slot;
+		CK_SESSION_HANDLE s;
+		uint8_t buf[4096];
+		close(pfd[0]);
+		h_connect(&cli);
+		if (h_slot_of(&cli, "alpha", &slot) != CKR_OK ||
+		    h_open_session(&cli, slot, &s) != CKR_OK)
+			_exit(1);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			h_random(&cli, s, buf, sizeof(buf));
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(h_children(pid, kids, 8), 2);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* Its worker finalizes the module (its sessions close) and exits;
+	 * the other client's worker stays. */
+	deadline = now_ms() + T_MS;
+	while (h_children(pid, kids, 8) > 1 && now_ms() < deadline)
+		nap_ms(20);
+	assert_int_equal(h_children(pid, kids, 8), 1);
+	assert_int_equal(h_get_info(&other), CKR_OK);
+	h_close(&other);
+	assert_serving();
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__sigterm_exits_zero_and_removes_socket(void **state)
+{
+	struct h_cli cli;
+	struct stat st;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+	int status;
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	status = h_stop(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_not_equal(stat(h_sock, &st), 0);
+	/* The connected client was told, then closed. */
+	h_expect_closed(&cli);
+	h_close(&cli);
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+static void test_server__plain_tcp_refused_by_default(void **state)
+{
+	const char *const args[] = {"--listen", "tcp://127.0.0.1:0", NULL};
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(h_start(NULL, false, args, &status), -1);
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	assert_true(h_log_has("allow_plain_tcp"));
+}
+
+static void test_server__plain_tcp_only_on_loopback(void **state)
+{
+	const char *const args[] = {"--listen", "tcp://0.0.0.0:0", NULL};
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(h_start("allow_plain_tcp = yes\n", false, args,
+				 &status),
+			 -1);
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	assert_true(h_log_has("only on loopback"));
+}
+
+static void test_server__bad_config_names_file_and_line(void **state)
+{
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(h_start("max_sessions = 4\n\nno_such_key = 1\n", true,
+				 NULL, &status),
+			 -1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_true(h_log_has(".conf:3: unknown key"));
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+int tls_setup(void);
+void tls_teardown(void);
+void test_server__tls_allowed_certificate_is_served(void **state);
+void test_server__tls_untrusted_ca_is_refused(void **state);
+void test_server__tls_certificate_not_allowed_is_denied(void **state);
+void test_server__tls_map_by_fingerprint(void **state);
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (h_setup(g_argc, g_argv) != 0)
+		return -1;
+	return tls_setup();
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tls_teardown();
+	h_teardown();
+	return 0;
+}
+
+static int each_teardown(void **state)
+{
+	(void)state;
+	h_kill_all(); /* a failed test's cofferd */
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_teardown(f, each_teardown)
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_server__handshake_and_token_info),
+		T(test_server__session_and_random),
+		T(test_server__oversized_frame_is_refused),
+		T(test_server__truncated_frame_then_close),
+		T(test_server__garbage_after_handshake_closes),
+		T(test_server__malformed_payload_is_refused),
+		T(test_server__unknown_function_keeps_connection),
+		T(test_server__wrong_protocol_version_is_refused),
+		T(test_server__uid_not_allowed_is_denied),
+		T(test_server__uid_not_allowed_gets_denied_frame),
+		T(test_server__allowed_uid_is_served),
+		T(test_server__sighup_reloads_access_rules),
+		T(test_server__token_filter_hides_other_tokens),
+		T(test_server__map_narrows_tokens_per_peer),
+		T(test_server__session_limit_gives_session_count),
+		T(test_server__idle_client_is_closed),
+		T(test_server__killed_client_frees_its_worker),
+		T(test_server__sigterm_exits_zero_and_removes_socket),
+		T(test_server__plain_tcp_refused_by_default),
+		T(test_server__plain_tcp_only_on_loopback),
+		T(test_server__bad_config_names_file_and_line),
+		T(test_server__tls_allowed_certificate_is_served),
+		T(test_server__tls_untrusted_ca_is_refused),
+		T(test_server__tls_certificate_not_allowed_is_denied),
+		T(test_server__tls_map_by_fingerprint),
+	};
+
+	g_argc = argc;
+	g_argv = argv;
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
