@@ -134,14 +134,11 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 		cf_debug("coffer-client: %s: %s", conf->server, strerror(-r));
 		return r;
 	}
+	/* fd and ssl belong to the connection from here on, even when
+	 * cf_conn_new fails. */
 	r = cf_conn_new(fd, ssl, CF_FRAME_MAX_DEFAULT, &c);
-	if (r != 0) {
-		if (ssl != NULL)
-			SSL_free(ssl);
-		close(fd);
+	if (r != 0)
 		return r;
-	}
-	/* fd and ssl belong to c from here on. */
 	r = cf_hello_client(c, conf->connect_timeout_ms, hello);
 	if (r != 0) {
 		cf_warn("coffer-client: %s: hello failed: %s", conf->server,

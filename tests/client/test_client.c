@@ -171,10 +171,9 @@ static void *fake_main(void *arg)
 			struct cf_conn *c = NULL;
 			struct cf_hello h;
 
-			if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) != 0) {
-				close(fd);
+			/* c owns fd, even on failure. */
+			if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) != 0)
 				continue;
-			}
 			(void)cf_hello_server(c, 5000, CF_FRAME_MAX_DEFAULT, 4,
 					      &h);
 			keep[nkeep++] = c;
