@@ -212,9 +212,12 @@ def emit_stub(o, fid, name, ps):
     checks = []
     for kind, detail, cs in ps:
         v = cs[0][1]
-        if kind in ("bytes", "fillbuf"):
+        if kind == "fillbuf":
+            # The reply is copied into it.
             checks.append(("%s == NULL && %s_len != 0" % (v, v),
                            "CKR_ARGUMENTS_BAD"))
+        # bytes: NULL with a length crosses as such and the module judges
+        # it (docs/protocol.md), ending its operation as it sees fit.
         elif kind == "msgparam":
             checks.append(("%s == NULL && %s_len != 0" % (v, v),
                            "CKR_ARGUMENTS_BAD"))
@@ -263,7 +266,7 @@ def emit_stub(o, fid, name, ps):
         elif kind == "bytes":
             o.append("\tcf_w_bytes(&c.req, %s, %s_len);" % (v, v))
         elif kind == "label32":
-            o.append("\tcf_w_bytes(&c.req, %s, 32);" % v)
+            o.append("\tcf_w_raw(&c.req, %s, 32);" % v)
         elif kind == "outbuf":
             o.append("\tcf_w_outbuf_req(&c.req, %s, %s_len);" % (v, v))
         elif kind == "fillbuf":

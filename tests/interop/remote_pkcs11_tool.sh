@@ -1,0 +1,119 @@
+#!/bin/sh
+# remote_pkcs11_tool.sh CLIENT COFFERD INNER - OpenSC's pkcs11-tool and
+# p11-kit through libcoffer-client.so, against a cofferd (started here)
+# exporting INNER (libcoffer.so): token set-up, a key pair made and used,
+# pkcs11-tool's own --test --login, and p11-kit list-modules showing the
+# remote token through docs/examples/coffer-client.module. Prints TAP;
+# exits non-zero when a step fails.
+set -u
+
+MODULE=${1:?usage: remote_pkcs11_tool.sh CLIENT COFFERD INNER}
+COFFERD=${2:?usage: remote_pkcs11_tool.sh CLIENT COFFERD INNER}
+INNER=${3:?usage: remote_pkcs11_tool.sh CLIENT COFFERD INNER}
+TOOL=${PKCS11_TOOL:-pkcs11-tool}
+LABEL=remote-interop
+SO_PIN=12345678
+PIN=1234
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
+case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
+
+# lib.sh writes coffer.conf for INNER (cofferd inherits COFFER_CONF) and
+# finds the ASan runtime the client module needs preloaded.
+. "$(dirname "$0")/lib.sh"
+
+COFFERD_PID=
+stop_cofferd() {
+	if [ -n "$COFFERD_PID" ]; then
+		kill "$COFFERD_PID" 2>/dev/null
+		wait "$COFFERD_PID" 2>/dev/null
+		COFFERD_PID=
+	fi
+}
+trap 'stop_cofferd; rm -rf "$SCRATCH"' EXIT
+
+echo "TAP version 13"
+echo "# client $MODULE, cofferd exporting $INNER"
+
+SOCK=$SCRATCH/cofferd.sock
+"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
+	2>"$SCRATCH/cofferd.log" &
+COFFERD_PID=$!
+i=0
+while [ ! -S "$SOCK" ] && [ $i -lt 1000 ]; do
+	kill -0 "$COFFERD_PID" 2>/dev/null || break
+	sleep 0.01
+	i=$((i + 1))
+done
+if [ -S "$SOCK" ]; then
+	ok "cofferd listens on $SOCK"
+else
+	cp "$SCRATCH/cofferd.log" "$OUT"
+	not_ok "cofferd listens on $SOCK"
+	echo "1..$n"
+	exit 1
+fi
+export COFFER_SERVER="unix:$SOCK"
+
+USER="--token-label $LABEL --login --pin $PIN"
+
+step "--init-token" --init-token --label "$LABEL" --so-pin "$SO_PIN"
+step "--init-pin" --token-label "$LABEL" --login --login-type so \
+	--so-pin "$SO_PIN" --init-pin --pin "$PIN"
+step "--list-slots" --list-slots
+listed "token label +: $LABEL" "--list-slots shows the remote token"
+# shellcheck disable=SC2086
+step "--keypairgen EC:prime256v1" $USER --keypairgen \
+	--key-type EC:prime256v1 --id 21 --label remote-ec
+head -c 1000 /dev/urandom >"$SCRATCH/data"
+# shellcheck disable=SC2086
+step "--sign -m ECDSA-SHA256" $USER --sign --id 21 -m ECDSA-SHA256 \
+	-i "$SCRATCH/data" -o "$SCRATCH/sig"
+# shellcheck disable=SC2086
+p11 $USER --verify --id 21 -m ECDSA-SHA256 -i "$SCRATCH/data" \
+	--signature-file "$SCRATCH/sig"
+listed "^Signature is valid" "--verify says valid"
+# shellcheck disable=SC2086
+step "--test --login (pkcs11-tool's self-test)" $USER --test
+
+# p11-kit: the example module file, pointed at this build's client, in a
+# per-user module directory. p11-kit reads that directory only in programs
+# that do not run as root, so as root p11-kit runs in a user namespace that
+# maps an ordinary uid onto this one (the socket and files stay ours).
+mkdir -p "$SCRATCH/home/.config/pkcs11/modules"
+sed "s|^module:.*|module: $MODULE|" "$SRC/docs/examples/coffer-client.module" \
+	>"$SCRATCH/home/.config/pkcs11/modules/coffer-client.module"
+run_p11kit() {
+	if [ "$(id -u)" = 0 ]; then
+		set -- unshare -U --map-user=1000 --map-group=1000 p11-kit "$@"
+	else
+		set -- p11-kit "$@"
+	fi
+	if [ -n "$ASAN_LIB" ]; then
+		HOME=$SCRATCH/home XDG_CONFIG_HOME=$SCRATCH/home/.config \
+			LD_PRELOAD=$ASAN_LIB \
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+			"$@" >"$OUT" 2>&1
+	else
+		HOME=$SCRATCH/home XDG_CONFIG_HOME=$SCRATCH/home/.config \
+			"$@" >"$OUT" 2>&1
+	fi
+}
+if run_p11kit list-modules; then ok "p11-kit list-modules"; else
+	not_ok "p11-kit list-modules (exit $?)"; fi
+listed "^coffer-client: $MODULE" "p11-kit loads the coffer-client module"
+# The token line follows the module's line.
+if sed -n "/^coffer-client:/,/^[^ ]/p" "$OUT" |
+	grep -Eq "token: $LABEL"; then
+	ok "p11-kit list-modules shows the remote token"
+else
+	not_ok "p11-kit list-modules shows the remote token"
+fi
+
+stop_cofferd
+if [ "$failed" -ne 0 ]; then
+	echo "# cofferd's log:"
+	sed 's/^/#   /' "$SCRATCH/cofferd.log"
+fi
+echo "1..$n"
+[ "$failed" -eq 0 ]
