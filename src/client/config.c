@@ -65,11 +65,14 @@ static int set_key(struct cf_client_conf *c, const char *key, const char *v,
 	if (strcmp(key, "spin_usec") == 0) {
 		int us = 0;
 
-		if (strcmp(v, "0") == 0)
-			us = 0;
-		else if (set_ms(&us, v, name, line, key, err, errlen) != 0 ||
-			 us > 10000)
+		if (strcmp(v, "0") != 0 &&
+		    set_ms(&us, v, name, line, key, err, errlen) != 0)
 			return -1;
+		if (us > 10000) {
+			snprintf(err, errlen, "%s:%zu: %s: at most 10000", name,
+				 line, key);
+			return -1;
+		}
 		c->spin_usec = (unsigned)us;
 		return 0;
 	}
