@@ -17,9 +17,10 @@ int main(int argc, char **argv)
 
 	cf_srv_conf_defaults(&conf);
 	rc = cf_srv_conf_from_args(&conf, argc, argv, err, sizeof(err));
-	if (rc == 1)
-		return 0;
 	if (rc != 0) {
+		cf_srv_conf_clear(&conf);
+		if (rc == 1)
+			return 0; /* --help, --version */
 		fprintf(stderr, "cofferd: %s\n", err);
 		return 2;
 	}

@@ -48,6 +48,9 @@ int h_stop(pid_t pid);
 void h_kill_all(void);
 /* Lines cofferd wrote so far contain s. */
 bool h_log_has(const char *s);
+/* Waits (bounded) until the log has s: workers log after the client saw
+ * the outcome. */
+bool h_wait_log(const char *s);
 /* PIDs of pid's children (cofferd's workers), how many. */
 size_t h_children(pid_t pid, pid_t *out, size_t max);
 

@@ -271,7 +271,7 @@ static void test_server__uid_not_allowed_is_denied(void **state)
 	/* The refusal arrives in place of the hello reply. */
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
-	assert_true(h_log_has("not in allow_uid"));
+	assert_true(h_wait_log("not in allow_uid"));
 	assert_int_equal(h_stop(pid), 0);
 }
 

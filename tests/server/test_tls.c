@@ -282,7 +282,7 @@ void test_server__tls_untrusted_ca_is_refused(void **state)
 	snprintf(rules, sizeof(rules), "allow_subject = %s\n", app1_subject);
 	pid = start_tls(rules, &port);
 	assert_int_not_equal(tls_connect(port, "rogue", &cli), 0);
-	assert_true(h_log_has("TLS handshake failed"));
+	assert_true(h_wait_log("TLS handshake failed"));
 	assert_int_equal(h_stop(pid), 0);
 }
 
@@ -297,7 +297,7 @@ void test_server__tls_certificate_not_allowed_is_denied(void **state)
 	snprintf(rules, sizeof(rules), "allow_subject = %s\n", app1_subject);
 	pid = start_tls(rules, &port);
 	assert_int_not_equal(tls_connect(port, "app2", &cli), 0);
-	assert_true(h_log_has("not in allow_subject/allow_fingerprint"));
+	assert_true(h_wait_log("not in allow_subject/allow_fingerprint"));
 	assert_int_equal(h_stop(pid), 0);
 }
 
