@@ -434,6 +434,101 @@ static void test_server__idle_client_is_closed(void **state)
 	assert_int_equal(h_stop(pid), 0);
 }
 
+
+/* ---- audit ------------------------------------------------------------- */
+
+static CK_RV call_simple(struct h_cli *cli, uint16_t fn, struct cf_wout *w)
+{
+	struct cf_frame f;
+	struct cf_win r;
+	CK_RV rv = h_call(cli, fn, w, &f, &r);
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	return rv;
+}
+
+static CK_RV login(struct h_cli *cli, CK_SESSION_HANDLE s, CK_USER_TYPE u,
+		   const char *pin)
+{
+	struct cf_wout w;
+	cf_wout_init(&w, 1024);
+	cf_w_ulong(&w, s);
+	cf_w_ulong(&w, u);
+	cf_w_bytes(&w, pin, (CK_ULONG)strlen(pin));
+	return call_simple(cli, 23, &w);
+}
+
+static void test_server__audit_logs_login_without_pin(void **state)
+{
+	struct h_cli cli;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	assert_int_equal(login(&cli, s, CKU_SO, "wrong-pin-777"),
+			 CKR_PIN_INCORRECT);
+	assert_int_equal(login(&cli, s, CKU_SO, "12345678"), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+	assert_true(h_log_has("C_Login session="));
+	assert_true(h_log_has("user=CKU_SO rv=CKR_PIN_INCORRECT"));
+	assert_true(h_log_has("user=CKU_SO rv=CKR_OK"));
+	assert_true(h_log_has("audit conn=1 uid="));
+	assert_false(h_log_has("wrong-pin-777"));
+	assert_false(h_log_has("12345678"));
+}
+
+static void test_server__audit_names_used_key_by_id(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key = 0;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG len = 16;
+	uint8_t id[3] = {0xc0, 0xff, 0xee};
+	CK_ATTRIBUTE t[] = {
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_DECRYPT, &yes, sizeof(yes)},
+		{CKA_VALUE_LEN, &len, sizeof(len)},
+		{CKA_ID, id, sizeof(id)},
+	};
+	CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
+	CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, t, 5);
+	assert_int_equal(h_call(&cli, 84, &w, &f, &r), CKR_OK);
+	assert_true(cf_r_ulong(&r, &key));
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &ecb);
+	cf_w_ulong(&w, key);
+	assert_int_equal(call_simple(&cli, 39, &w), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+	assert_true(h_log_has("C_GenerateKey session="));
+	assert_true(h_log_has("mech=CKM_AES_KEY_GEN"));
+	assert_true(h_log_has("class=CKO_SECRET_KEY id=c0ffee rv=CKR_OK"));
+}
+
 /* ---- processes --------------------------------------------------------- */
 
 static void test_server__killed_client_frees_its_worker(void **state)
@@ -597,6 +692,8 @@ int main(int argc, char **argv)
 		T(test_server__map_narrows_tokens_per_peer),
 		T(test_server__session_limit_gives_session_count),
 		T(test_server__idle_client_is_closed),
+		T(test_server__audit_logs_login_without_pin),
+		T(test_server__audit_names_used_key_by_id),
 		T(test_server__killed_client_frees_its_worker),
 		T(test_server__sigterm_exits_zero_and_removes_socket),
 		T(test_server__plain_tcp_refused_by_default),
