@@ -41,6 +41,7 @@ struct worker {
 	bool reader_busy; /* a thread holds the read role */
 	unsigned idle;	  /* threads waiting for the read role */
 	unsigned inflight;
+	unsigned busy; /* calls taken and not yet answered */
 	bool stop;
 	bool closed; /* the connection is being freed: no more sends */
 	pthread_t *threads;
@@ -58,6 +59,17 @@ static void stop_locked(struct worker *w)
 	pthread_cond_broadcast(&w->cv);
 }
 
+/* The call has run: it no longer counts against the in-flight limit. This
+ * happens before its answer goes out, so a client that got the answer and
+ * sends its next call is never over the limit by a race. */
+static void call_done(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->inflight--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Runs one request and answers it. Returns false when the connection must
  * close (malformed request). */
 static bool execute(struct worker *w, const struct cf_frame *f)
@@ -69,6 +81,7 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
 	rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
+	call_done(w);
 	switch (rc) {
 	case 0:
 		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
@@ -134,6 +147,7 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 		return true;
 	}
 	w->inflight++;
+	w->busy++;
 	w->reader_busy = false;
 	/* Pass the read role on: to an idle thread, else to a new one. One
 	 * more thread than calls may run, so that a frame over the limit is
@@ -150,7 +164,7 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 	keep = execute(w, f);
 
 	pthread_mutex_lock(&w->mu);
-	w->inflight--;
+	w->busy--;
 	pthread_cond_broadcast(&w->cv);
 	return keep;
 }
@@ -246,7 +260,7 @@ static void *signal_thread(void *arg)
 	stop_locked(w);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DRAIN_TIMEOUT_S;
-	while (w->inflight > 0)
+	while (w->busy > 0)
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) ==
 		    ETIMEDOUT)
 			break;

@@ -420,6 +420,70 @@ static void test_server__session_limit_gives_session_count(void **state)
 	assert_int_equal(h_stop(pid), 0);
 }
 
+static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG bits = 3072;
+	CK_ATTRIBUTE pub[] = {
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	};
+	CK_ATTRIBUTE priv[] = {
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_SIGN, &yes, sizeof(yes)},
+	};
+	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	bool got_limit = false, got_reply = false;
+	uint32_t code = 0;
+	pid_t pid = h_start("max_inflight = 1\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(cli.hello.max_inflight, 1);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	/* A slow call, and right behind it a second one. */
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, pub, 3);
+	cf_w_template(&w, priv, 3);
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data,
+				      w.len, T_MS),
+			 0);
+	cf_wout_clear(&w);
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0,
+				      T_MS),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		if (f.id == 101) {
+			assert_int_equal(f.type, CF_FRAME_ERROR);
+			assert_int_equal(cf_conn_parse_error(&f, &code, NULL, 0),
+					 0);
+			assert_int_equal(code, CF_PERR_LIMIT);
+			got_limit = true;
+		} else {
+			assert_int_equal(f.id, 100);
+			assert_int_equal(f.type, CF_FRAME_REPLY);
+			got_reply = true;
+		}
+		cf_frame_clear(&f);
+	}
+	assert_true(got_limit && got_reply);
+	/* The connection goes on. */
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
 static void test_server__idle_client_is_closed(void **state)
 {
 	struct h_cli cli;
@@ -691,6 +755,7 @@ int main(int argc, char **argv)
 		T(test_server__token_filter_hides_other_tokens),
 		T(test_server__map_narrows_tokens_per_peer),
 		T(test_server__session_limit_gives_session_count),
+		T(test_server__calls_over_inflight_limit_get_limit_error),
 		T(test_server__idle_client_is_closed),
 		T(test_server__audit_logs_login_without_pin),
 		T(test_server__audit_names_used_key_by_id),
