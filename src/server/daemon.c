@@ -50,6 +50,15 @@ struct daemon {
 	unsigned long next_conn;
 };
 
+/* A start-up failure: one line on stderr (the contract with whoever
+ * started us), and in the log when that is elsewhere. */
+static void fatal(const struct cf_srv_conf *c, const char *msg)
+{
+	if (c->log_dest != NULL && strcmp(c->log_dest, "stderr") != 0)
+		cf_error("%s", msg);
+	fprintf(stderr, "cofferd: %s\n", msg);
+}
+
 /* ---- listeners --------------------------------------------------------- */
 
 static int lookup_ids(const struct cf_srv_conf *c, uid_t *uid, gid_t *gid,
@@ -474,9 +483,9 @@ int cf_daemon_run(struct cf_srv_conf *conf)
 	for (size_t i = 0; i < MAX_LISTENERS; i++)
 		d.ls[i].fd = -1;
 	if (access(conf->module, R_OK) != 0) {
-		cf_error("module %s: %s", conf->module, strerror(errno));
-		fprintf(stderr, "cofferd: module %s: %s\n", conf->module,
-			strerror(errno));
+		snprintf(err, sizeof(err), "module %s: %s", conf->module,
+			 strerror(errno));
+		fatal(conf, err);
 		return 1;
 	}
 	d.workers = calloc(conf->max_clients, sizeof(*d.workers));
@@ -492,12 +501,12 @@ int cf_daemon_run(struct cf_srv_conf *conf)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d.sfd < 0) {
-		fprintf(stderr, "cofferd: signalfd: %s\n", strerror(errno));
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
+		fatal(conf, err);
 		goto out_free;
 	}
 	if (open_listeners(&d, err, sizeof(err)) != 0) {
-		cf_error("%s", err);
-		fprintf(stderr, "cofferd: %s\n", err);
+		fatal(conf, err);
 		goto out_close;
 	}
 	cf_info("cofferd %s ready: module %s, %zu token filter(s)",
