@@ -1,14 +1,18 @@
 # coffer top-level Makefile: installs what the build needs, then drives Meson.
 # `make` builds, `make check` runs every test (plain and ASan+UBSan builds),
-# `make demo` runs the main job end to end, `make bench` runs coffer-bench.
+# `make demo` runs the main job end to end, `make bench` runs coffer-bench,
+# `make fuzz` runs every libFuzzer target for FUZZ_TIME seconds each.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 300
 MESON_OPTS ?=
 DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
-       libp11-kit-dev libcmocka-dev opensc softhsm2 p11-kit
+       libp11-kit-dev libcmocka-dev opensc softhsm2 p11-kit \
+       clang libclang-rt-14-dev
 
-.PHONY: all deps build check demo bench clean install
+.PHONY: all deps build check fuzz demo bench clean install
 
 all: build
 
@@ -32,17 +36,35 @@ $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
 	  -Db_lundef=false -Dsanitized=true $(MESON_OPTS)
 
+# libFuzzer targets: clang, ASan+UBSan, coverage-instrumented (tests/fuzz).
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
+	  -Db_lundef=false --buildtype=debug -Dsanitized=true $(MESON_OPTS)
+
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-check: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
+check: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	ninja -C $(BUILD)
 	ninja -C $(ASAN_BUILD)
+	ninja -C $(FUZZ_BUILD) fuzz
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --no-rebuild --num-processes 2 || rc=1; \
 	meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite unit --suite api --suite crash --suite interop || rc=1; \
-	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json || rc=1; \
+	meson test -C $(FUZZ_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite fuzz || rc=1; \
+	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json \
+	  $(FUZZ_BUILD)/meson-logs/testlog.json || rc=1; \
 	exit $$rc
+
+# Every target for FUZZ_TIME seconds, one after the other, each on a copy
+# of its seed corpus (tests/fuzz/run_fuzz.sh).
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) fuzz
+	@rc=0; for f in $(FUZZ_BUILD)/tests/fuzz/fuzz_*; do \
+	  [ -x "$$f" ] && [ -f "$$f" ] || continue; \
+	  n=$$(basename $$f); echo "== $$n ($(FUZZ_TIME) s)"; \
+	  tests/fuzz/run_fuzz.sh $$f tests/fuzz/corpus/$$n $(FUZZ_TIME) || rc=1; \
+	done; exit $$rc
 
 demo: build
 	./tests/interop/demo.sh $(BUILD)
@@ -54,4 +76,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

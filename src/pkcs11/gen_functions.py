@@ -3,6 +3,7 @@
 
 Usage: gen_functions.py OUT.h OUT.c
        gen_functions.py --markdown        (the table of docs/protocol.md)
+       gen_functions.py --check DOC.md    (fails when DOC lacks that table)
 
 functions.py is the one description of every PKCS#11 call; this script turns
 it into C: an enum of wire ids, the name of each id, whether it crosses the
@@ -166,6 +167,13 @@ def main(argv):
     check()
     if len(argv) == 2 and argv[1] == "--markdown":
         sys.stdout.write(markdown())
+        return 0
+    if len(argv) == 3 and argv[1] == "--check":
+        with open(argv[2]) as f:
+            if markdown() not in f.read():
+                sys.stderr.write("%s: the function table is stale; "
+                                 "regenerate it with --markdown\n" % argv[2])
+                return 1
         return 0
     if len(argv) != 3:
         sys.stderr.write(__doc__)

@@ -42,57 +42,55 @@ struct cf_ccm_message_params {
 	CK_ULONG ulMACLen;
 };
 
-#define F_ULONG(S, m)                                                        \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_ULONG, .off = offsetof(S, m),      \
-		.len_off = CF_PF_NO_LEN                                      \
+#define F_ULONG(S, m)                                                          \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_ULONG, .off = offsetof(S, m),        \
+		.len_off = CF_PF_NO_LEN                                        \
 	}
-#define F_HANDLE(S, m)                                                       \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_HANDLE, .off = offsetof(S, m),     \
-		.len_off = CF_PF_NO_LEN                                      \
+#define F_HANDLE(S, m)                                                         \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_HANDLE, .off = offsetof(S, m),       \
+		.len_off = CF_PF_NO_LEN                                        \
 	}
-#define F_BOOL(S, m)                                                         \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_BOOL, .off = offsetof(S, m),       \
-		.len_off = CF_PF_NO_LEN                                      \
+#define F_BOOL(S, m)                                                           \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_BOOL, .off = offsetof(S, m),         \
+		.len_off = CF_PF_NO_LEN                                        \
 	}
-#define F_BYTES(S, m, l)                                                     \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),      \
-		.len_off = offsetof(S, l)                                    \
+#define F_BYTES(S, m, l)                                                       \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),        \
+		.len_off = offsetof(S, l)                                      \
 	}
-#define F_INOUT(S, m, l)                                                     \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),      \
-		.len_off = offsetof(S, l), .inout = true                     \
+#define F_INOUT(S, m, l)                                                       \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),        \
+		.len_off = offsetof(S, l), .inout = true                       \
 	}
-#define F_INOUT_BITS(S, m, l)                                                \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),      \
-		.len_off = offsetof(S, l), .len_in_bits = true,              \
-		.inout = true                                                \
+#define F_INOUT_BITS(S, m, l)                                                  \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),        \
+		.len_off = offsetof(S, l), .len_in_bits = true, .inout = true  \
 	}
-#define F_INOUT_FIXED(S, m, n)                                               \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),      \
-		.len_off = CF_PF_NO_LEN, .fixed_len = (n), .inout = true     \
+#define F_INOUT_FIXED(S, m, n)                                                 \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_BYTES, .off = offsetof(S, m),        \
+		.len_off = CF_PF_NO_LEN, .fixed_len = (n), .inout = true       \
 	}
-#define F_ARRAY(S, m)                                                        \
-	{                                                                    \
-		.name = #m, .kind = CF_PF_ARRAY, .off = offsetof(S, m),      \
-		.len_off = CF_PF_NO_LEN,                                     \
-		.fixed_len = sizeof(((S *)0)->m)                             \
+#define F_ARRAY(S, m)                                                          \
+	{                                                                      \
+		.name = #m, .kind = CF_PF_ARRAY, .off = offsetof(S, m),        \
+		.len_off = CF_PF_NO_LEN, .fixed_len = sizeof(((S *)0)->m)      \
 	}
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
-#define STRUCT_TYPE(var, S, fs)                                              \
-	static const struct cf_param_type var = {                            \
-	    .name = #S,                                                      \
-	    .shape = CF_PARAM_STRUCT,                                        \
-	    .size = sizeof(S),                                               \
-	    .fields = fs,                                                    \
-	    .nfields = NFIELDS(fs),                                          \
+#define STRUCT_TYPE(var, S, fs)                                                \
+	static const struct cf_param_type var = {                              \
+	    .name = #S,                                                        \
+	    .shape = CF_PARAM_STRUCT,                                          \
+	    .size = sizeof(S),                                                 \
+	    .fields = fs,                                                      \
+	    .nfields = NFIELDS(fs),                                            \
 	}
 
 /* ---- the parameter types ---------------------------------------------- */
@@ -251,79 +249,79 @@ struct row {
 };
 
 static const struct row mech_rows[] = {
-    {CKM_RSA_PKCS_OAEP, &t_oaep},		  /* 0x9 */
-    {CKM_RSA_PKCS_PSS, &t_pss},			  /* 0xd */
-    {CKM_SHA1_RSA_PKCS_PSS, &t_pss},		  /* 0xe */
-    {CKM_SHA256_RSA_PKCS_PSS, &t_pss},		  /* 0x43 */
-    {CKM_SHA384_RSA_PKCS_PSS, &t_pss},		  /* 0x44 */
-    {CKM_SHA512_RSA_PKCS_PSS, &t_pss},		  /* 0x45 */
-    {CKM_SHA224_RSA_PKCS_PSS, &t_pss},		  /* 0x47 */
-    {CKM_SHA512_224_HMAC_GENERAL, &t_mac_general}, /* 0x4a */
-    {CKM_SHA512_256_HMAC_GENERAL, &t_mac_general}, /* 0x4e */
-    {CKM_SHA512_T, &t_mac_general},		  /* 0x50: t in bits */
-    {CKM_SHA512_T_HMAC_GENERAL, &t_mac_general},	  /* 0x52 */
-    {CKM_SHA3_256_RSA_PKCS_PSS, &t_pss},		  /* 0x63 */
-    {CKM_SHA3_384_RSA_PKCS_PSS, &t_pss},		  /* 0x64 */
-    {CKM_SHA3_512_RSA_PKCS_PSS, &t_pss},		  /* 0x65 */
-    {CKM_SHA3_224_RSA_PKCS_PSS, &t_pss},		  /* 0x67 */
-    {CKM_DES_CBC, &t_bytes},			  /* 0x122 */
-    {CKM_DES_MAC_GENERAL, &t_mac_general},	  /* 0x124 */
-    {CKM_DES_CBC_PAD, &t_bytes},			  /* 0x125 */
-    {CKM_DES3_CBC, &t_bytes},			  /* 0x133 */
-    {CKM_DES3_MAC_GENERAL, &t_mac_general},	  /* 0x135 */
-    {CKM_DES3_CBC_PAD, &t_bytes},		  /* 0x136 */
-    {CKM_DES3_CMAC_GENERAL, &t_mac_general},	  /* 0x137 */
-    {CKM_MD5_HMAC_GENERAL, &t_mac_general},	  /* 0x212 */
-    {CKM_SHA_1_HMAC_GENERAL, &t_mac_general},	  /* 0x222 */
-    {CKM_RIPEMD128_HMAC_GENERAL, &t_mac_general},	  /* 0x232 */
-    {CKM_RIPEMD160_HMAC_GENERAL, &t_mac_general},	  /* 0x242 */
-    {CKM_SHA256_HMAC_GENERAL, &t_mac_general},	  /* 0x252 */
-    {CKM_SHA224_HMAC_GENERAL, &t_mac_general},	  /* 0x257 */
-    {CKM_SHA384_HMAC_GENERAL, &t_mac_general},	  /* 0x262 */
-    {CKM_SHA512_HMAC_GENERAL, &t_mac_general},	  /* 0x272 */
-    {CKM_SHA3_256_HMAC_GENERAL, &t_mac_general},	  /* 0x2b2 */
-    {CKM_SHA3_224_HMAC_GENERAL, &t_mac_general},	  /* 0x2b7 */
-    {CKM_SHA3_384_HMAC_GENERAL, &t_mac_general},	  /* 0x2c2 */
-    {CKM_SHA3_512_HMAC_GENERAL, &t_mac_general},	  /* 0x2d2 */
-    {CKM_CONCATENATE_BASE_AND_KEY, &t_key_handle}, /* 0x360 */
+    {CKM_RSA_PKCS_OAEP, &t_oaep},		     /* 0x9 */
+    {CKM_RSA_PKCS_PSS, &t_pss},			     /* 0xd */
+    {CKM_SHA1_RSA_PKCS_PSS, &t_pss},		     /* 0xe */
+    {CKM_SHA256_RSA_PKCS_PSS, &t_pss},		     /* 0x43 */
+    {CKM_SHA384_RSA_PKCS_PSS, &t_pss},		     /* 0x44 */
+    {CKM_SHA512_RSA_PKCS_PSS, &t_pss},		     /* 0x45 */
+    {CKM_SHA224_RSA_PKCS_PSS, &t_pss},		     /* 0x47 */
+    {CKM_SHA512_224_HMAC_GENERAL, &t_mac_general},   /* 0x4a */
+    {CKM_SHA512_256_HMAC_GENERAL, &t_mac_general},   /* 0x4e */
+    {CKM_SHA512_T, &t_mac_general},		     /* 0x50: t in bits */
+    {CKM_SHA512_T_HMAC_GENERAL, &t_mac_general},     /* 0x52 */
+    {CKM_SHA3_256_RSA_PKCS_PSS, &t_pss},	     /* 0x63 */
+    {CKM_SHA3_384_RSA_PKCS_PSS, &t_pss},	     /* 0x64 */
+    {CKM_SHA3_512_RSA_PKCS_PSS, &t_pss},	     /* 0x65 */
+    {CKM_SHA3_224_RSA_PKCS_PSS, &t_pss},	     /* 0x67 */
+    {CKM_DES_CBC, &t_bytes},			     /* 0x122 */
+    {CKM_DES_MAC_GENERAL, &t_mac_general},	     /* 0x124 */
+    {CKM_DES_CBC_PAD, &t_bytes},		     /* 0x125 */
+    {CKM_DES3_CBC, &t_bytes},			     /* 0x133 */
+    {CKM_DES3_MAC_GENERAL, &t_mac_general},	     /* 0x135 */
+    {CKM_DES3_CBC_PAD, &t_bytes},		     /* 0x136 */
+    {CKM_DES3_CMAC_GENERAL, &t_mac_general},	     /* 0x137 */
+    {CKM_MD5_HMAC_GENERAL, &t_mac_general},	     /* 0x212 */
+    {CKM_SHA_1_HMAC_GENERAL, &t_mac_general},	     /* 0x222 */
+    {CKM_RIPEMD128_HMAC_GENERAL, &t_mac_general},    /* 0x232 */
+    {CKM_RIPEMD160_HMAC_GENERAL, &t_mac_general},    /* 0x242 */
+    {CKM_SHA256_HMAC_GENERAL, &t_mac_general},	     /* 0x252 */
+    {CKM_SHA224_HMAC_GENERAL, &t_mac_general},	     /* 0x257 */
+    {CKM_SHA384_HMAC_GENERAL, &t_mac_general},	     /* 0x262 */
+    {CKM_SHA512_HMAC_GENERAL, &t_mac_general},	     /* 0x272 */
+    {CKM_SHA3_256_HMAC_GENERAL, &t_mac_general},     /* 0x2b2 */
+    {CKM_SHA3_224_HMAC_GENERAL, &t_mac_general},     /* 0x2b7 */
+    {CKM_SHA3_384_HMAC_GENERAL, &t_mac_general},     /* 0x2c2 */
+    {CKM_SHA3_512_HMAC_GENERAL, &t_mac_general},     /* 0x2d2 */
+    {CKM_CONCATENATE_BASE_AND_KEY, &t_key_handle},   /* 0x360 */
     {CKM_CONCATENATE_BASE_AND_DATA, &t_string_data}, /* 0x362 */
     {CKM_CONCATENATE_DATA_AND_BASE, &t_string_data}, /* 0x363 */
-    {CKM_XOR_BASE_AND_DATA, &t_string_data},	    /* 0x364 */
-    {CKM_EXTRACT_KEY_FROM_KEY, &t_extract},	    /* 0x365 */
-    {CKM_ECDH1_DERIVE, &t_ecdh},			    /* 0x1050 */
-    {CKM_ECDH1_COFACTOR_DERIVE, &t_ecdh},		    /* 0x1051 */
-    {CKM_EDDSA, &t_eddsa},			    /* 0x1057 */
-    {CKM_AES_CBC, &t_bytes},			    /* 0x1082 */
-    {CKM_AES_MAC_GENERAL, &t_mac_general},	    /* 0x1084 */
-    {CKM_AES_CBC_PAD, &t_bytes},			    /* 0x1085 */
-    {CKM_AES_CTR, &t_ctr},			    /* 0x1086 */
-    {CKM_AES_GCM, &t_gcm},			    /* 0x1087 */
-    {CKM_AES_CCM, &t_ccm},			    /* 0x1088 */
-    {CKM_AES_CTS, &t_bytes},			    /* 0x1089 */
-    {CKM_AES_CMAC_GENERAL, &t_mac_general},	    /* 0x108b */
-    {CKM_AES_GMAC, &t_bytes},			    /* 0x108e */
-    {CKM_DES_ECB_ENCRYPT_DATA, &t_string_data},	    /* 0x1100 */
-    {CKM_DES_CBC_ENCRYPT_DATA, &t_des_cbc_data},	    /* 0x1101 */
-    {CKM_DES3_ECB_ENCRYPT_DATA, &t_string_data},	    /* 0x1102 */
-    {CKM_DES3_CBC_ENCRYPT_DATA, &t_des_cbc_data},	    /* 0x1103 */
-    {CKM_AES_ECB_ENCRYPT_DATA, &t_string_data},	    /* 0x1104 */
-    {CKM_AES_CBC_ENCRYPT_DATA, &t_aes_cbc_data},	    /* 0x1105 */
-    {CKM_AES_OFB, &t_bytes},			    /* 0x2104 */
-    {CKM_AES_CFB64, &t_bytes},			    /* 0x2105 */
-    {CKM_AES_CFB8, &t_bytes},			    /* 0x2106 */
-    {CKM_AES_CFB128, &t_bytes},			    /* 0x2107 */
-    {CKM_AES_CFB1, &t_bytes},			    /* 0x2108 */
-    {CKM_AES_KEY_WRAP, &t_bytes},			    /* 0x2109 */
-    {CKM_AES_KEY_WRAP_PAD, &t_bytes},		    /* 0x210a */
-    {CKM_AES_KEY_WRAP_KWP, &t_bytes},		    /* 0x210b */
-    {CKM_CHACHA20_POLY1305, &t_chachapoly},	    /* 0x4021 */
-    {CKM_HKDF_DERIVE, &t_hkdf},			    /* 0x402a */
-    {CKM_HKDF_DATA, &t_hkdf},			    /* 0x402b */
+    {CKM_XOR_BASE_AND_DATA, &t_string_data},	     /* 0x364 */
+    {CKM_EXTRACT_KEY_FROM_KEY, &t_extract},	     /* 0x365 */
+    {CKM_ECDH1_DERIVE, &t_ecdh},		     /* 0x1050 */
+    {CKM_ECDH1_COFACTOR_DERIVE, &t_ecdh},	     /* 0x1051 */
+    {CKM_EDDSA, &t_eddsa},			     /* 0x1057 */
+    {CKM_AES_CBC, &t_bytes},			     /* 0x1082 */
+    {CKM_AES_MAC_GENERAL, &t_mac_general},	     /* 0x1084 */
+    {CKM_AES_CBC_PAD, &t_bytes},		     /* 0x1085 */
+    {CKM_AES_CTR, &t_ctr},			     /* 0x1086 */
+    {CKM_AES_GCM, &t_gcm},			     /* 0x1087 */
+    {CKM_AES_CCM, &t_ccm},			     /* 0x1088 */
+    {CKM_AES_CTS, &t_bytes},			     /* 0x1089 */
+    {CKM_AES_CMAC_GENERAL, &t_mac_general},	     /* 0x108b */
+    {CKM_AES_GMAC, &t_bytes},			     /* 0x108e */
+    {CKM_DES_ECB_ENCRYPT_DATA, &t_string_data},	     /* 0x1100 */
+    {CKM_DES_CBC_ENCRYPT_DATA, &t_des_cbc_data},     /* 0x1101 */
+    {CKM_DES3_ECB_ENCRYPT_DATA, &t_string_data},     /* 0x1102 */
+    {CKM_DES3_CBC_ENCRYPT_DATA, &t_des_cbc_data},    /* 0x1103 */
+    {CKM_AES_ECB_ENCRYPT_DATA, &t_string_data},	     /* 0x1104 */
+    {CKM_AES_CBC_ENCRYPT_DATA, &t_aes_cbc_data},     /* 0x1105 */
+    {CKM_AES_OFB, &t_bytes},			     /* 0x2104 */
+    {CKM_AES_CFB64, &t_bytes},			     /* 0x2105 */
+    {CKM_AES_CFB8, &t_bytes},			     /* 0x2106 */
+    {CKM_AES_CFB128, &t_bytes},			     /* 0x2107 */
+    {CKM_AES_CFB1, &t_bytes},			     /* 0x2108 */
+    {CKM_AES_KEY_WRAP, &t_bytes},		     /* 0x2109 */
+    {CKM_AES_KEY_WRAP_PAD, &t_bytes},		     /* 0x210a */
+    {CKM_AES_KEY_WRAP_KWP, &t_bytes},		     /* 0x210b */
+    {CKM_CHACHA20_POLY1305, &t_chachapoly},	     /* 0x4021 */
+    {CKM_HKDF_DERIVE, &t_hkdf},			     /* 0x402a */
+    {CKM_HKDF_DATA, &t_hkdf},			     /* 0x402b */
 };
 
 static const struct row msg_rows[] = {
-    {CKM_AES_GCM, &t_gcm_msg},		      /* 0x1087 */
-    {CKM_AES_CCM, &t_ccm_msg},		      /* 0x1088 */
+    {CKM_AES_GCM, &t_gcm_msg},			/* 0x1087 */
+    {CKM_AES_CCM, &t_ccm_msg},			/* 0x1088 */
     {CKM_CHACHA20_POLY1305, &t_chachapoly_msg}, /* 0x4021 */
 };
 

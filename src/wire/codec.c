@@ -52,8 +52,8 @@ void cf_wire_fail_alloc_at(unsigned long nth)
 
 void *cf_wire_malloc(size_t n)
 {
-	unsigned long c = atomic_load_explicit(&fail_countdown,
-					       memory_order_relaxed);
+	unsigned long c =
+	    atomic_load_explicit(&fail_countdown, memory_order_relaxed);
 
 	if (c != 0) {
 		c = atomic_fetch_sub(&fail_countdown, 1);
@@ -235,8 +235,7 @@ static void *arena_alloc(struct cf_win *r, size_t n, bool out)
 		n = 1; /* a distinct non-NULL pointer for an empty buffer */
 	/* Output buffers are bounded by their callers (cap, the list and
 	 * attribute limits); structures by the payload. */
-	if (n > SIZE_MAX - sizeof(*b) ||
-	    (!out && n > a->budget - a->used)) {
+	if (n > SIZE_MAX - sizeof(*b) || (!out && n > a->budget - a->used)) {
 		cf_win_fail(r);
 		return NULL;
 	}
@@ -291,8 +290,8 @@ bool cf_r_u32(struct cf_win *r, uint32_t *v)
 
 	if (!cf_r_raw(r, &p, 4))
 		return false;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	     (uint32_t)p[2] << 8 | p[3];
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	     p[3];
 	return true;
 }
 
@@ -355,7 +354,8 @@ bool cf_r_bytes(struct cf_win *r, const uint8_t **p, CK_ULONG *len)
 	return true;
 }
 
-/* ---- outbuf --------------------------------------------------------------- */
+/* ---- outbuf ---------------------------------------------------------------
+ */
 
 void cf_w_outbuf_req(struct cf_wout *w, const void *buf, const CK_ULONG *len)
 {
@@ -363,8 +363,7 @@ void cf_w_outbuf_req(struct cf_wout *w, const void *buf, const CK_ULONG *len)
 	cf_w_ulong(w, len != NULL ? *len : 0);
 }
 
-bool cf_r_outbuf_req(struct cf_win *r, size_t cap, uint8_t **buf,
-		     CK_ULONG *len)
+bool cf_r_outbuf_req(struct cf_win *r, size_t cap, uint8_t **buf, CK_ULONG *len)
 {
 	bool present;
 	CK_ULONG offered;
@@ -471,8 +470,7 @@ void cf_w_ulongs_rep(struct cf_wout *w, CK_RV rv, const CK_ULONG *arr,
 		cf_w_ulong(w, arr[i]);
 }
 
-bool cf_r_ulongs_rep(struct cf_win *r, CK_RV rv, CK_ULONG *arr,
-		     CK_ULONG *count)
+bool cf_r_ulongs_rep(struct cf_win *r, CK_RV rv, CK_ULONG *arr, CK_ULONG *count)
 {
 	CK_ULONG n;
 	bool with;

@@ -103,11 +103,11 @@ static int poll_timeout(int64_t deadline)
 static int conn_wait(struct cf_conn *c, short events, int64_t deadline)
 {
 	struct pollfd p[2] = {
-		{ .fd = c->fd, .events = events },
-		{ .fd = c->wake_fd, .events = POLLIN },
+	    {.fd = c->fd, .events = events},
+	    {.fd = c->wake_fd, .events = POLLIN},
 	};
-	unsigned spin = atomic_load_explicit(&c->spin_usec,
-					     memory_order_relaxed);
+	unsigned spin =
+	    atomic_load_explicit(&c->spin_usec, memory_order_relaxed);
 	int n;
 
 	if (spin > 0 && (events & POLLIN)) {
@@ -147,8 +147,7 @@ struct sock_bio {
 	bool eof;
 };
 
-static int sock_bio_write(BIO *b, const char *data, size_t len,
-			  size_t *written)
+static int sock_bio_write(BIO *b, const char *data, size_t len, size_t *written)
 {
 	struct sock_bio *sb = BIO_get_data(b);
 	ssize_t n;
@@ -299,11 +298,13 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (fd < 0)
-		return -EBADF;
+	if (fd < 0) {
+		rc = -EBADF;
+		goto out_drop;
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return -ENOMEM;
+		goto out_drop;
 	c->fd = fd;
 	c->ssl = ssl;
 	c->is_sock = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0;
@@ -372,6 +373,11 @@ out_free_rbuf:
 	free(c->rbuf);
 out_free_conn:
 	free(c);
+out_drop:
+	/* Ownership moved in either case: the caller never cleans up. */
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -449,9 +455,9 @@ static int ssl_failure(int err, bool eof_flag)
 		return -ECONNRESET;
 	case SSL_ERROR_SSL:
 		e = ERR_peek_last_error();
-		if (eof_flag || (ERR_GET_LIB(e) == ERR_LIB_SSL &&
-				 ERR_GET_REASON(e) ==
-					 SSL_R_UNEXPECTED_EOF_WHILE_READING))
+		if (eof_flag ||
+		    (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		     ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
 			return -ECONNRESET;
 		return -EPROTO;
 	default:
@@ -469,9 +475,9 @@ static ssize_t conn_read_some(struct cf_conn *c, uint8_t *buf, size_t cap,
 		if (atomic_load(&c->shut))
 			return -ECONNRESET;
 		if (c->ssl == NULL) {
-			ssize_t n = c->is_sock ? recv(c->fd, buf, cap,
-						      MSG_DONTWAIT)
-					       : read(c->fd, buf, cap);
+			ssize_t n = c->is_sock
+					? recv(c->fd, buf, cap, MSG_DONTWAIT)
+					: read(c->fd, buf, cap);
 			if (n > 0)
 				return n;
 			if (n == 0)
@@ -503,9 +509,9 @@ static ssize_t conn_read_some(struct cf_conn *c, uint8_t *buf, size_t cap,
 				return rc;
 			/* SSL_read found no whole record (or must send
 			 * first); only now is it right to sleep. */
-			rc = conn_wait(c, err == SSL_ERROR_WANT_WRITE ? POLLOUT
-								      : POLLIN,
-				       deadline);
+			rc = conn_wait(
+			    c, err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN,
+			    deadline);
 		}
 		if (rc < 0)
 			return rc;
@@ -549,8 +555,8 @@ int cf_conn_recv(struct cf_conn *c, struct cf_frame *f, int timeout_ms)
 			return rc;
 	}
 	/* From the first byte: the whole frame within the bound. */
-	frame_deadline = deadline_after(timeout_ms < 0 ? CF_CONN_STALL_MS
-						       : timeout_ms);
+	frame_deadline =
+	    deadline_after(timeout_ms < 0 ? CF_CONN_STALL_MS : timeout_ms);
 	rc = conn_fill(c, CF_FRAME_HDR_LEN, frame_deadline);
 	if (rc < 0)
 		goto out_broken;
@@ -582,6 +588,9 @@ int cf_conn_recv(struct cf_conn *c, struct cf_frame *f, int timeout_ms)
 		if (avail > 0) {
 			size_t n = avail < left ? avail : left;
 			memcpy(f->payload + have, c->rbuf + c->rpos, n);
+			/* Payloads hold PINs and plaintexts: no copy of them
+			 * stays behind in the receive buffer. */
+			OPENSSL_cleanse(c->rbuf + c->rpos, n);
 			c->rpos += n;
 			have += n;
 			continue;
@@ -638,8 +647,8 @@ static int send_plain_locked(struct cf_conn *c, const uint8_t *hdr,
 			     bool *started)
 {
 	struct iovec iov[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = CF_FRAME_HDR_LEN },
-		{ .iov_base = (void *)payload, .iov_len = len },
+	    {.iov_base = (void *)hdr, .iov_len = CF_FRAME_HDR_LEN},
+	    {.iov_base = (void *)payload, .iov_len = len},
 	};
 	struct iovec *v = iov;
 	int cnt = len > 0 ? 2 : 1;
@@ -651,8 +660,8 @@ static int send_plain_locked(struct cf_conn *c, const uint8_t *hdr,
 		if (atomic_load(&c->shut))
 			return -EPIPE;
 		if (c->is_sock) {
-			struct msghdr m = { .msg_iov = v,
-					    .msg_iovlen = (size_t)cnt };
+			struct msghdr m = {.msg_iov = v,
+					   .msg_iovlen = (size_t)cnt};
 			n = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		} else {
 			n = writev(c->fd, v, cnt);
@@ -726,8 +735,8 @@ static int send_tls_locked(struct cf_conn *c, const uint8_t *hdr,
 {
 	const uint8_t *p = payload;
 	size_t first = len < SBUF_LEN - CF_FRAME_HDR_LEN
-			       ? len
-			       : SBUF_LEN - CF_FRAME_HDR_LEN;
+			   ? len
+			   : SBUF_LEN - CF_FRAME_HDR_LEN;
 	size_t used = CF_FRAME_HDR_LEN + first;
 	int rc;
 
@@ -771,8 +780,8 @@ int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 		goto out_unlock;
 	}
 	if (c->ssl == NULL)
-		rc = send_plain_locked(c, hdr, payload, len, deadline,
-				       &started);
+		rc =
+		    send_plain_locked(c, hdr, payload, len, deadline, &started);
 	else
 		rc = send_tls_locked(c, hdr, payload, len, deadline, &started);
 	/* Part of a frame went out and the rest never will: the peer would
@@ -798,8 +807,8 @@ int cf_conn_send_error(struct cf_conn *c, uint32_t id, enum cf_proto_error code,
 			    timeout_ms);
 }
 
-int cf_conn_parse_error(const struct cf_frame *f, uint32_t *code,
-			char *reason, size_t reasonlen)
+int cf_conn_parse_error(const struct cf_frame *f, uint32_t *code, char *reason,
+			size_t reasonlen)
 {
 	struct cf_rbuf r;
 	const uint8_t *p;

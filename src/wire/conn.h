@@ -123,6 +123,8 @@ int cf_hello_server(struct cf_conn *c, int timeout_ms, uint32_t max_frame,
  * -EPIPE. cf_conn_free never writes (no TLS close_notify): a process that
  * inherited a connection over fork() may free it without disturbing the
  * parent's stream; use cf_conn_close_write for an orderly close.
+ * cf_conn_new takes fd and ssl even when it fails (it closes and frees
+ * them then), so a caller never cleans them up after the call.
  */
 
 /* The mid-frame bound of cf_conn_recv when it is called with timeout_ms < 0

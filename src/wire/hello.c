@@ -20,7 +20,7 @@
 #define HELLO_LEN 16
 #define REPLY_LEN 18
 
-static const uint8_t magic[8] = { 'C', 'O', 'F', 'F', 'E', 'R', 0, 0 };
+static const uint8_t magic[8] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0};
 
 static uint16_t get_be16(const uint8_t *p)
 {
@@ -138,8 +138,8 @@ int cf_hello_server(struct cf_conn *c, int timeout_ms, uint32_t max_frame,
 	memcpy(reply, magic, sizeof(magic));
 	put_be16(reply + 8, version);
 	cf_put_be32(reply + 10, max_frame < CF_FRAME_MAX_FLOOR
-					? CF_FRAME_MAX_FLOOR
-					: max_frame);
+				    ? CF_FRAME_MAX_FLOOR
+				    : max_frame);
 	cf_put_be32(reply + 14, max_inflight);
 	rc = cf_conn_send(c, CF_FRAME_HELLO_REPLY, 0, f.id, reply,
 			  sizeof(reply), timeout_ms);

@@ -48,9 +48,8 @@ static uint64_t field_bytes(const struct cf_pfield *f, CK_ULONG lenval)
 
 static uint64_t field_bytes_of(const struct cf_pfield *f, const void *st)
 {
-	return field_bytes(f, f->len_off == CF_PF_NO_LEN
-				  ? 0
-				  : get_ulong_at(st, f->len_off));
+	return field_bytes(
+	    f, f->len_off == CF_PF_NO_LEN ? 0 : get_ulong_at(st, f->len_off));
 }
 
 /* Whether p (len bytes) can be carried as a body of type. */
@@ -315,14 +314,13 @@ bool cf_r_mech(struct cf_win *r, CK_MECHANISM **m)
 
 /* ---- msgparam ------------------------------------------------------------ */
 
-bool cf_msgparam_encodable(CK_MECHANISM_TYPE mech, const void *p,
-			   CK_ULONG len)
+bool cf_msgparam_encodable(CK_MECHANISM_TYPE mech, const void *p, CK_ULONG len)
 {
 	return param_encodable(cf_p11_msg_param(mech), p, len);
 }
 
-void cf_w_msgparam_req(struct cf_wout *w, CK_MECHANISM_TYPE mech,
-		       const void *p, CK_ULONG len)
+void cf_w_msgparam_req(struct cf_wout *w, CK_MECHANISM_TYPE mech, const void *p,
+		       CK_ULONG len)
 {
 	w_param(w, cf_p11_msg_param(mech), p, len);
 }
@@ -341,8 +339,8 @@ static bool has_body(const struct cf_param_type *type, const void *p,
 	       len == type->size;
 }
 
-void cf_w_msgparam_rep(struct cf_wout *w, CK_MECHANISM_TYPE mech,
-		       const void *p, CK_ULONG len)
+void cf_w_msgparam_rep(struct cf_wout *w, CK_MECHANISM_TYPE mech, const void *p,
+		       CK_ULONG len)
 {
 	const struct cf_param_type *type = cf_p11_msg_param(mech);
 	const size_t *lens;

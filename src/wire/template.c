@@ -257,8 +257,8 @@ static void w_get_req(struct cf_wout *w, const CK_ATTRIBUTE *t, CK_ULONG n,
 	for (CK_ULONG i = 0; i < n && !w->bad; i++) {
 		enum cf_attr_kind kind = cf_p11_attr_kind(t[i].type);
 		size_t unit = unit_of(kind);
-		bool given = t[i].pValue != NULL &&
-			     !opaque_array(t[i].type, kind);
+		bool given =
+		    t[i].pValue != NULL && !opaque_array(t[i].type, kind);
 
 		cf_w_ulong(w, t[i].type);
 		cf_w_u8(w, given);
@@ -413,8 +413,7 @@ void cf_w_getattrs_rep(struct cf_wout *w, const CK_ATTRIBUTE *t, CK_ULONG n)
 	w_get_rep(w, t, n, n, 0);
 }
 
-static bool r_get_rep(struct cf_win *r, CK_ATTRIBUTE *t, CK_ULONG n,
-		      int depth)
+static bool r_get_rep(struct cf_win *r, CK_ATTRIBUTE *t, CK_ULONG n, int depth)
 {
 	uint32_t count;
 

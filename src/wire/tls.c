@@ -74,8 +74,9 @@ static SSL_CTX *ctx_common(const SSL_METHOD *method, const char *cert,
 		return NULL;
 	}
 	if (cert == NULL || key == NULL || ca == NULL) {
-		say(err, errlen, false, "TLS needs a certificate, a key and a CA "
-				      "file");
+		say(err, errlen, false,
+		    "TLS needs a certificate, a key and a CA "
+		    "file");
 		return NULL;
 	}
 	ctx = SSL_CTX_new_ex(lib, NULL, method);
@@ -97,15 +98,16 @@ static SSL_CTX *ctx_common(const SSL_METHOD *method, const char *cert,
 		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
 		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
 			say(err, errlen, false,
-			    "private key %s does not match certificate %s",
-			    key, cert);
+			    "private key %s does not match certificate %s", key,
+			    cert);
 		else
 			say(err, errlen, true, "cannot load private key %s",
 			    key);
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		say(err, errlen, true, "private key %s does not match certificate %s", key, cert);
+		say(err, errlen, true,
+		    "private key %s does not match certificate %s", key, cert);
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_load_verify_file(ctx, ca) != 1) {
@@ -129,15 +131,14 @@ out_free_ctx:
 SSL_CTX *cf_tls_server_ctx(const char *cert, const char *key, const char *ca,
 			   char *err, size_t errlen)
 {
-	SSL_CTX *ctx = ctx_common(TLS_server_method(), cert, key, ca, err,
-				  errlen);
-	STACK_OF(X509_NAME) *names;
+	SSL_CTX *ctx =
+	    ctx_common(TLS_server_method(), cert, key, ca, err, errlen);
+	STACK_OF(X509_NAME) * names;
 
 	if (ctx == NULL)
 		return NULL;
-	SSL_CTX_set_verify(ctx,
-			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   NULL);
+	SSL_CTX_set_verify(
+	    ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	/* Tell clients which CA we accept, so one holding several
 	 * certificates can pick. */
@@ -155,8 +156,8 @@ SSL_CTX *cf_tls_server_ctx(const char *cert, const char *key, const char *ca,
 SSL_CTX *cf_tls_client_ctx(const char *cert, const char *key, const char *ca,
 			   char *err, size_t errlen)
 {
-	SSL_CTX *ctx = ctx_common(TLS_client_method(), cert, key, ca, err,
-				  errlen);
+	SSL_CTX *ctx =
+	    ctx_common(TLS_client_method(), cert, key, ca, err, errlen);
 
 	if (ctx == NULL)
 		return NULL;
@@ -208,13 +209,12 @@ static int handshake_failed(SSL *ssl, int e, char *err, size_t errlen)
 }
 
 /* Drives the handshake of ssl to its end or the deadline. */
-static int handshake(SSL *ssl, int fd, int timeout_ms, char *err,
-		     size_t errlen)
+static int handshake(SSL *ssl, int fd, int timeout_ms, char *err, size_t errlen)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
 	for (;;) {
-		struct pollfd p = { .fd = fd };
+		struct pollfd p = {.fd = fd};
 		int r, e, wait;
 
 		ERR_clear_error();
@@ -233,7 +233,7 @@ static int handshake(SSL *ssl, int fd, int timeout_ms, char *err,
 				wait = -1;
 			} else {
 				int64_t left = deadline - now_ms();
-				wait = left <= 0 ? 0
+				wait = left <= 0	   ? 0
 				       : left > 0x7fffffff ? 0x7fffffff
 							   : (int)left;
 			}
@@ -242,13 +242,13 @@ static int handshake(SSL *ssl, int fd, int timeout_ms, char *err,
 				break;
 			if (r == 0) {
 				say(err, errlen, false,
-					 "TLS handshake timed out after %d ms",
-					 timeout_ms);
+				    "TLS handshake timed out after %d ms",
+				    timeout_ms);
 				return -ETIMEDOUT;
 			}
 			if (errno != EINTR) {
-				say(err, errlen, false, "TLS handshake: poll: %s",
-					 strerror(errno));
+				say(err, errlen, false,
+				    "TLS handshake: poll: %s", strerror(errno));
 				return -errno;
 			}
 		}

@@ -74,9 +74,9 @@ static void test_conn__round_trip(void **state)
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 42, 7, msg,
-				      sizeof(msg), T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(a, CF_FRAME_REQUEST, 42, 7, msg, sizeof(msg), T_MS),
+	    0);
 	assert_int_equal(cf_conn_send(a, CF_FRAME_REPLY, 0, 8, NULL, 0, T_MS),
 			 0);
 	assert_int_equal(cf_conn_recv(b, &f, T_MS), 0);
@@ -187,12 +187,12 @@ static void test_conn__concurrent_senders_never_interleave(void **state)
 	struct cf_conn *a, *b;
 	pthread_t th[SENDERS];
 	struct sender_arg args[SENDERS];
-	bool seen[SENDERS * PER_SENDER] = { false };
+	bool seen[SENDERS * PER_SENDER] = {false};
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
 	for (unsigned i = 0; i < SENDERS; i++) {
-		args[i] = (struct sender_arg){ .c = a, .base = i * PER_SENDER };
+		args[i] = (struct sender_arg){.c = a, .base = i * PER_SENDER};
 		assert_int_equal(pthread_create(&th[i], NULL, sender, &args[i]),
 				 0);
 	}
@@ -220,9 +220,8 @@ static void test_conn__header_over_max_frame_is_emsgsize(void **state)
 	assert_null(f.payload);
 	/* Out of step for good, but an error frame can still go out. */
 	assert_int_equal(cf_conn_recv(a, &f, T_MS), -ECONNRESET);
-	assert_int_equal(cf_conn_send_error(a, 1, CF_PERR_TOO_LARGE, "big",
-					    T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send_error(a, 1, CF_PERR_TOO_LARGE, "big", T_MS), 0);
 	cf_conn_free(a);
 	close(raw);
 }
@@ -253,7 +252,7 @@ static void test_conn__truncated_frame_then_eof_is_econnreset(void **state)
 {
 	struct cf_conn *a;
 	struct cf_frame f;
-	uint8_t h[CF_FRAME_HDR_LEN + 50] = { 0 };
+	uint8_t h[CF_FRAME_HDR_LEN + 50] = {0};
 	int raw;
 
 	(void)state;
@@ -270,7 +269,7 @@ static void test_conn__truncated_header_then_eof_is_econnreset(void **state)
 {
 	struct cf_conn *a;
 	struct cf_frame f;
-	uint8_t h[5] = { 0 };
+	uint8_t h[5] = {0};
 	int raw;
 
 	(void)state;
@@ -285,7 +284,7 @@ static void test_conn__stall_mid_frame_times_out_within_bound(void **state)
 {
 	struct cf_conn *a;
 	struct cf_frame f;
-	uint8_t h[CF_FRAME_HDR_LEN + 10] = { 0 };
+	uint8_t h[CF_FRAME_HDR_LEN + 10] = {0};
 	int64_t t0, dt;
 	int raw;
 
@@ -313,7 +312,7 @@ struct drip_arg {
 static void *drip(void *p)
 {
 	struct drip_arg *a = p;
-	struct timespec ts = { 0, 40 * 1000000 };
+	struct timespec ts = {0, 40 * 1000000};
 
 	/* The byte stream is the behaviour under test; the sleeps pace it. */
 	for (int i = 0; i < 200 && !atomic_load(&a->stop); i++) {
@@ -390,12 +389,12 @@ static void test_conn__shutdown_wakes_blocked_recv(void **state)
 {
 	struct cf_conn *a, *b;
 	struct recv_arg arg;
-	struct timespec ts = { 0, 50 * 1000000 };
+	struct timespec ts = {0, 50 * 1000000};
 	pthread_t th;
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	arg = (struct recv_arg){ .c = b, .rc = 1 };
+	arg = (struct recv_arg){.c = b, .rc = 1};
 	assert_int_equal(pthread_create(&th, NULL, blocked_recv, &arg), 0);
 	/* Not synchronisation: the result is the same whether the reader is
 	 * already in poll() or not; this only makes the former likely. */
@@ -458,9 +457,9 @@ static void test_conn__error_frame_round_trip(void **state)
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	assert_int_equal(cf_conn_send_error(a, 9, CF_PERR_LIMIT,
-					    "too many\ncalls", T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send_error(a, 9, CF_PERR_LIMIT, "too many\ncalls", T_MS),
+	    0);
 	assert_int_equal(cf_conn_recv(b, &f, T_MS), 0);
 	assert_int_equal(f.type, CF_FRAME_ERROR);
 	assert_int_equal(f.id, 9);
@@ -474,8 +473,8 @@ static void test_conn__error_frame_round_trip(void **state)
 
 static void test_conn__bad_error_payload_is_eproto(void **state)
 {
-	struct cf_frame f = { .type = CF_FRAME_ERROR };
-	uint8_t p[10] = { 0, 0, 0, 2, 0, 0, 0, 9, 'a', 'b' };
+	struct cf_frame f = {.type = CF_FRAME_ERROR};
+	uint8_t p[10] = {0, 0, 0, 2, 0, 0, 0, 9, 'a', 'b'};
 	uint32_t code;
 	char why[8];
 
@@ -489,7 +488,8 @@ static void test_conn__bad_error_payload_is_eproto(void **state)
 			 -EPROTO);
 }
 
-static void test_conn__close_write_gives_peer_eof_and_keeps_reading(void **state)
+static void
+test_conn__close_write_gives_peer_eof_and_keeps_reading(void **state)
 {
 	struct cf_conn *a, *b;
 	struct cf_frame f;
@@ -551,6 +551,31 @@ static void test_conn__many_small_frames_in_one_read(void **state)
 	cf_conn_free(b);
 }
 
+static void test_conn__new_takes_the_fd_even_when_it_fails(void **state)
+{
+	struct cf_conn *c = (struct cf_conn *)&c;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(cf_conn_new(-1, NULL, CF_FRAME_MAX_DEFAULT, &c),
+			 -EBADF);
+	assert_null(c);
+	/* TLS needs a socket; the pipe's read end is closed on failure. */
+	assert_int_equal(pipe(fds), 0);
+	{
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		SSL *ssl = SSL_new(ctx);
+		assert_non_null(ssl);
+		assert_int_equal(
+		    cf_conn_new(fds[0], ssl, CF_FRAME_MAX_DEFAULT, &c),
+		    -ENOTSOCK);
+		SSL_CTX_free(ctx);
+	}
+	assert_int_equal(close(fds[0]), -1);
+	assert_int_equal(errno, EBADF);
+	close(fds[1]);
+}
+
 /* ------------------------------------------------------------- hello */
 
 struct server_arg {
@@ -565,8 +590,8 @@ static void *hello_server(void *p)
 {
 	struct server_arg *a = p;
 
-	a->rc = cf_hello_server(a->c, T_MS, a->max_frame, a->max_inflight,
-				&a->out);
+	a->rc =
+	    cf_hello_server(a->c, T_MS, a->max_frame, a->max_inflight, &a->out);
 	return NULL;
 }
 
@@ -577,8 +602,8 @@ static void run_hello(uint32_t client_max, uint32_t server_max,
 	pthread_t th;
 
 	pair(&a, &b, client_max);
-	*sv = (struct server_arg){ .c = b, .max_frame = server_max,
-				   .max_inflight = 16 };
+	*sv = (struct server_arg){
+	    .c = b, .max_frame = server_max, .max_inflight = 16};
 	assert_int_equal(pthread_create(&th, NULL, hello_server, sv), 0);
 	assert_int_equal(cf_hello_client(a, T_MS, cl), 0);
 	pthread_join(th, NULL);
@@ -642,8 +667,8 @@ static uint32_t bad_hello(const uint8_t *p, size_t len, uint16_t type)
 	uint32_t code = 0;
 
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	sv = (struct server_arg){ .c = b, .max_frame = CF_FRAME_MAX_DEFAULT,
-				  .max_inflight = 4 };
+	sv = (struct server_arg){
+	    .c = b, .max_frame = CF_FRAME_MAX_DEFAULT, .max_inflight = 4};
 	assert_int_equal(pthread_create(&th, NULL, hello_server, &sv), 0);
 	assert_int_equal(cf_conn_send(a, type, 0, 5, p, len, T_MS), 0);
 	pthread_join(th, NULL);
@@ -688,13 +713,12 @@ static void test_hello__version_range_including_ours_agrees(void **state)
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	sv = (struct server_arg){ .c = b, .max_frame = CF_FRAME_MAX_DEFAULT,
-				  .max_inflight = 4 };
+	sv = (struct server_arg){
+	    .c = b, .max_frame = CF_FRAME_MAX_DEFAULT, .max_inflight = 4};
 	assert_int_equal(pthread_create(&th, NULL, hello_server, &sv), 0);
 	make_hello(h, 0, 9);
-	assert_int_equal(cf_conn_send(a, CF_FRAME_HELLO, 0, 0, h, sizeof(h),
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(a, CF_FRAME_HELLO, 0, 0, h, sizeof(h), T_MS), 0);
 	pthread_join(th, NULL);
 	assert_int_equal(sv.rc, 0);
 	assert_int_equal(sv.out.version, CF_PROTO_VERSION);
@@ -759,7 +783,7 @@ static void test_hello__client_given_error_frame_is_eproto(void **state)
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	sv = (struct server_arg){ .c = b };
+	sv = (struct server_arg){.c = b};
 	assert_int_equal(pthread_create(&th, NULL, refusing_server, &sv), 0);
 	assert_int_equal(cf_hello_client(a, T_MS, &cl), -EPROTO);
 	pthread_join(th, NULL);
@@ -794,45 +818,39 @@ static void test_hello__client_hello_on_the_wire(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conn__round_trip),
-		cmocka_unit_test(test_conn__header_is_big_endian_on_the_wire),
-		cmocka_unit_test(test_conn__concurrent_senders_never_interleave),
-		cmocka_unit_test(test_conn__header_over_max_frame_is_emsgsize),
-		cmocka_unit_test(test_conn__frame_at_max_frame_is_accepted),
-		cmocka_unit_test(
-			test_conn__truncated_frame_then_eof_is_econnreset),
-		cmocka_unit_test(
-			test_conn__truncated_header_then_eof_is_econnreset),
-		cmocka_unit_test(
-			test_conn__stall_mid_frame_times_out_within_bound),
-		cmocka_unit_test(
-			test_conn__stall_with_drip_feed_still_times_out),
-		cmocka_unit_test(
-			test_conn__idle_timeout_keeps_connection_usable),
-		cmocka_unit_test(test_conn__shutdown_wakes_blocked_recv),
-		cmocka_unit_test(
-			test_conn__send_to_closed_peer_fails_without_sigpipe),
-		cmocka_unit_test(
-			test_conn__send_times_out_when_peer_does_not_drain),
-		cmocka_unit_test(test_conn__error_frame_round_trip),
-		cmocka_unit_test(test_conn__bad_error_payload_is_eproto),
-		cmocka_unit_test(
-			test_conn__close_write_gives_peer_eof_and_keeps_reading),
-		cmocka_unit_test(test_conn__spin_mode_receives_frames),
-		cmocka_unit_test(test_conn__many_small_frames_in_one_read),
-		cmocka_unit_test(test_hello__client_and_server_agree),
-		cmocka_unit_test(test_hello__max_frame_is_the_smaller_offer),
-		cmocka_unit_test(test_hello__max_frame_never_below_floor),
-		cmocka_unit_test(
-			test_hello__no_common_version_gets_version_error),
-		cmocka_unit_test(
-			test_hello__version_range_including_ours_agrees),
-		cmocka_unit_test(test_hello__bad_magic_gets_malformed),
-		cmocka_unit_test(test_hello__short_hello_gets_malformed),
-		cmocka_unit_test(
-			test_hello__request_before_hello_gets_malformed),
-		cmocka_unit_test(test_hello__client_given_error_frame_is_eproto),
-		cmocka_unit_test(test_hello__client_hello_on_the_wire),
+	    cmocka_unit_test(test_conn__round_trip),
+	    cmocka_unit_test(test_conn__header_is_big_endian_on_the_wire),
+	    cmocka_unit_test(test_conn__concurrent_senders_never_interleave),
+	    cmocka_unit_test(test_conn__header_over_max_frame_is_emsgsize),
+	    cmocka_unit_test(test_conn__frame_at_max_frame_is_accepted),
+	    cmocka_unit_test(test_conn__truncated_frame_then_eof_is_econnreset),
+	    cmocka_unit_test(
+		test_conn__truncated_header_then_eof_is_econnreset),
+	    cmocka_unit_test(test_conn__stall_mid_frame_times_out_within_bound),
+	    cmocka_unit_test(test_conn__stall_with_drip_feed_still_times_out),
+	    cmocka_unit_test(test_conn__idle_timeout_keeps_connection_usable),
+	    cmocka_unit_test(test_conn__shutdown_wakes_blocked_recv),
+	    cmocka_unit_test(
+		test_conn__send_to_closed_peer_fails_without_sigpipe),
+	    cmocka_unit_test(
+		test_conn__send_times_out_when_peer_does_not_drain),
+	    cmocka_unit_test(test_conn__error_frame_round_trip),
+	    cmocka_unit_test(test_conn__bad_error_payload_is_eproto),
+	    cmocka_unit_test(
+		test_conn__close_write_gives_peer_eof_and_keeps_reading),
+	    cmocka_unit_test(test_conn__spin_mode_receives_frames),
+	    cmocka_unit_test(test_conn__many_small_frames_in_one_read),
+	    cmocka_unit_test(test_conn__new_takes_the_fd_even_when_it_fails),
+	    cmocka_unit_test(test_hello__client_and_server_agree),
+	    cmocka_unit_test(test_hello__max_frame_is_the_smaller_offer),
+	    cmocka_unit_test(test_hello__max_frame_never_below_floor),
+	    cmocka_unit_test(test_hello__no_common_version_gets_version_error),
+	    cmocka_unit_test(test_hello__version_range_including_ours_agrees),
+	    cmocka_unit_test(test_hello__bad_magic_gets_malformed),
+	    cmocka_unit_test(test_hello__short_hello_gets_malformed),
+	    cmocka_unit_test(test_hello__request_before_hello_gets_malformed),
+	    cmocka_unit_test(test_hello__client_given_error_frame_is_eproto),
+	    cmocka_unit_test(test_hello__client_hello_on_the_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,8 +41,8 @@ static const char *path(const char *name)
 	return p;
 }
 
-static const char *CA, *SRV_CERT, *SRV_KEY, *CLI_CERT, *CLI_KEY,
-	*ROGUE_CERT, *ROGUE_KEY, *ROGUE_CA;
+static const char *CA, *SRV_CERT, *SRV_KEY, *CLI_CERT, *CLI_KEY, *ROGUE_CERT,
+    *ROGUE_KEY, *ROGUE_CA;
 
 static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {
@@ -80,12 +80,12 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_subject_name(x, name) ||
-	    !X509_set_issuer_name(x, ca ? name
-					: X509_get_subject_name(issuer)))
+	    !X509_set_issuer_name(x, ca ? name : X509_get_subject_name(issuer)))
 		goto fail;
 	if (ca) {
 		if (!add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-		    !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign"))
+		    !add_ext(x, x, NID_key_usage,
+			     "critical,keyCertSign,cRLSign"))
 			goto fail;
 	} else {
 		if (!add_ext(x, issuer, NID_basic_constraints,
@@ -115,9 +115,9 @@ static bool write_pem(const char *file, X509 *x, EVP_PKEY *k)
 
 	if (f == NULL)
 		return false;
-	ok = x != NULL ? PEM_write_X509(f, x) == 1
-		       : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL,
-					      NULL) == 1;
+	ok = x != NULL
+		 ? PEM_write_X509(f, x) == 1
+		 : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
 	return fclose(f) == 0 && ok;
 }
 
@@ -153,8 +153,8 @@ static int pki_setup(void **state)
 	rca = make_cert(rca_k, "coffer test CA", NULL, NULL, NULL, 1);
 	if (ca == NULL || rca == NULL)
 		goto out;
-	srv = make_cert(srv_k, "server", ca, ca_k,
-			"DNS:localhost,IP:127.0.0.1", 2);
+	srv = make_cert(srv_k, "server", ca, ca_k, "DNS:localhost,IP:127.0.0.1",
+			2);
 	cli = make_cert(cli_k, "client-1", ca, ca_k, NULL, 3);
 	/* Same name as the good client, from a CA nobody trusts. */
 	rcli = make_cert(rcli_k, "client-1", rca, rca_k, NULL, 3);
@@ -210,16 +210,16 @@ static void *server_side(void *p)
 {
 	struct side *s = p;
 
-	s->rc = cf_tls_accept(s->ctx, s->fd, T_MS, &s->ssl, s->err,
-			      sizeof(s->err));
+	s->rc =
+	    cf_tls_accept(s->ctx, s->fd, T_MS, &s->ssl, s->err, sizeof(s->err));
 	return NULL;
 }
 
 static SSL_CTX *server_ctx(void)
 {
 	char err[256];
-	SSL_CTX *ctx = cf_tls_server_ctx(SRV_CERT, SRV_KEY, CA, err,
-					 sizeof(err));
+	SSL_CTX *ctx =
+	    cf_tls_server_ctx(SRV_CERT, SRV_KEY, CA, err, sizeof(err));
 	if (ctx == NULL)
 		fail_msg("server ctx: %s", err);
 	return ctx;
@@ -243,8 +243,8 @@ static void handshake(SSL_CTX *sctx, SSL_CTX *cctx, const char *host,
 	pthread_t th;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-	*sv = (struct side){ .ctx = sctx, .fd = fds[0] };
-	*cl = (struct side){ .ctx = cctx, .fd = fds[1], .host = host };
+	*sv = (struct side){.ctx = sctx, .fd = fds[0]};
+	*cl = (struct side){.ctx = cctx, .fd = fds[1], .host = host};
 	assert_int_equal(pthread_create(&th, NULL, server_side, sv), 0);
 	cl->rc = cf_tls_connect(cctx, cl->fd, host, T_MS, &cl->ssl, cl->err,
 				sizeof(cl->err));
@@ -260,11 +260,11 @@ static void tls_pair(struct cf_conn **s, struct cf_conn **c)
 {
 	struct side sv, cl;
 
-	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "localhost",
-		  &sv, &cl);
+	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "localhost", &sv,
+		  &cl);
 	if (sv.rc != 0 || cl.rc != 0)
-		fail_msg("handshake: server %d %s, client %d %s", sv.rc,
-			 sv.err, cl.rc, cl.err);
+		fail_msg("handshake: server %d %s, client %d %s", sv.rc, sv.err,
+			 cl.rc, cl.err);
 	assert_int_equal(cf_conn_new(sv.fd, sv.ssl, CF_FRAME_MAX_DEFAULT, s),
 			 0);
 	assert_int_equal(cf_conn_new(cl.fd, cl.ssl, CF_FRAME_MAX_DEFAULT, c),
@@ -280,8 +280,7 @@ static void assert_client_refused(struct side *cl)
 
 	if (cl->rc < 0)
 		return;
-	assert_int_equal(cf_conn_new(cl->fd, cl->ssl, CF_FRAME_MAX_DEFAULT,
-				     &c),
+	assert_int_equal(cf_conn_new(cl->fd, cl->ssl, CF_FRAME_MAX_DEFAULT, &c),
 			 0);
 	assert_int_not_equal(cf_conn_recv(c, &f, T_MS), 0);
 	cf_conn_free(c);
@@ -293,8 +292,8 @@ static void test_tls__handshake_reports_peer_identities(void **state)
 	struct cf_tls_peer peer;
 
 	(void)state;
-	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "localhost",
-		  &sv, &cl);
+	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "localhost", &sv,
+		  &cl);
 	assert_int_equal(sv.rc, 0);
 	assert_int_equal(cl.rc, 0);
 	assert_string_equal(SSL_get_version(sv.ssl), "TLSv1.3");
@@ -314,8 +313,8 @@ static void test_tls__ip_address_host_matches_san(void **state)
 	struct side sv, cl;
 
 	(void)state;
-	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "127.0.0.1",
-		  &sv, &cl);
+	handshake(server_ctx(), client_ctx(CLI_CERT, CLI_KEY), "127.0.0.1", &sv,
+		  &cl);
 	assert_int_equal(cl.rc, 0);
 	assert_int_equal(sv.rc, 0);
 	SSL_free(sv.ssl);
@@ -362,12 +361,10 @@ static void test_tls__tls12_only_client_is_refused(void **state)
 	assert_non_null(cctx);
 	assert_int_equal(SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION),
 			 1);
-	assert_int_equal(SSL_CTX_use_certificate_file(cctx, CLI_CERT,
-						      SSL_FILETYPE_PEM),
-			 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey_file(cctx, CLI_KEY,
-						     SSL_FILETYPE_PEM),
-			 1);
+	assert_int_equal(
+	    SSL_CTX_use_certificate_file(cctx, CLI_CERT, SSL_FILETYPE_PEM), 1);
+	assert_int_equal(
+	    SSL_CTX_use_PrivateKey_file(cctx, CLI_KEY, SSL_FILETYPE_PEM), 1);
 	assert_int_equal(SSL_CTX_load_verify_file(cctx, CA), 1);
 	handshake(server_ctx(), cctx, "localhost", &sv, &cl);
 	assert_true(sv.rc < 0);
@@ -393,8 +390,8 @@ static void test_tls__server_from_untrusted_ca_is_refused(void **state)
 {
 	struct side sv, cl;
 	char err[256];
-	SSL_CTX *cctx = cf_tls_client_ctx(CLI_CERT, CLI_KEY, ROGUE_CA, err,
-					  sizeof(err));
+	SSL_CTX *cctx =
+	    cf_tls_client_ctx(CLI_CERT, CLI_KEY, ROGUE_CA, err, sizeof(err));
 
 	(void)state;
 	assert_non_null(cctx);
@@ -428,18 +425,15 @@ static void test_tls__context_errors_name_the_file(void **state)
 	const char *missing = "/nonexistent/coffer-key.pem";
 
 	(void)state;
-	assert_null(cf_tls_server_ctx(SRV_CERT, missing, CA, err,
-				      sizeof(err)));
+	assert_null(cf_tls_server_ctx(SRV_CERT, missing, CA, err, sizeof(err)));
 	assert_non_null(strstr(err, missing));
-	assert_null(cf_tls_server_ctx(missing, SRV_KEY, CA, err,
-				      sizeof(err)));
+	assert_null(cf_tls_server_ctx(missing, SRV_KEY, CA, err, sizeof(err)));
 	assert_non_null(strstr(err, missing));
-	assert_null(cf_tls_client_ctx(CLI_CERT, CLI_KEY, missing, err,
-				      sizeof(err)));
+	assert_null(
+	    cf_tls_client_ctx(CLI_CERT, CLI_KEY, missing, err, sizeof(err)));
 	assert_non_null(strstr(err, missing));
 	/* A key that is not the certificate's: both named. */
-	assert_null(cf_tls_client_ctx(CLI_CERT, SRV_KEY, CA, err,
-				      sizeof(err)));
+	assert_null(cf_tls_client_ctx(CLI_CERT, SRV_KEY, CA, err, sizeof(err)));
 	assert_non_null(strstr(err, CLI_CERT));
 	assert_non_null(strstr(err, SRV_KEY));
 }
@@ -467,9 +461,8 @@ static void test_tls__frames_round_trip(void **state)
 
 	(void)state;
 	tls_pair(&s, &c);
-	assert_int_equal(cf_conn_send(c, CF_FRAME_REQUEST, 5, 1, "ping", 4,
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(c, CF_FRAME_REQUEST, 5, 1, "ping", 4, T_MS), 0);
 	assert_int_equal(cf_conn_recv(s, &f, T_MS), 0);
 	assert_int_equal(f.fn, 5);
 	assert_int_equal(f.len, 4);
@@ -575,15 +568,15 @@ static void test_tls__concurrent_sends_and_reads_stay_intact(void **state)
 	pthread_t th[SENDERS], eth;
 	struct sender_arg args[SENDERS];
 	struct echo_arg e;
-	bool seen[SENDERS * PER_SENDER] = { false };
+	bool seen[SENDERS * PER_SENDER] = {false};
 	int bad = 0;
 
 	(void)state;
 	tls_pair(&s, &c);
-	e = (struct echo_arg){ .c = s };
+	e = (struct echo_arg){.c = s};
 	assert_int_equal(pthread_create(&eth, NULL, echo, &e), 0);
 	for (unsigned i = 0; i < SENDERS; i++) {
-		args[i] = (struct sender_arg){ .c = c, .base = i * PER_SENDER };
+		args[i] = (struct sender_arg){.c = c, .base = i * PER_SENDER};
 		assert_int_equal(pthread_create(&th[i], NULL, sender, &args[i]),
 				 0);
 	}
@@ -622,7 +615,7 @@ static void test_tls__truncated_frame_then_close_is_econnreset(void **state)
 {
 	struct cf_conn *s, *c;
 	struct cf_frame f;
-	uint8_t part[12 + 10] = { 0, 0, 0, 100, 0, 0, 0, 1, 0, 3, 0, 1 };
+	uint8_t part[12 + 10] = {0, 0, 0, 100, 0, 0, 0, 1, 0, 3, 0, 1};
 	size_t w;
 
 	(void)state;
@@ -656,12 +649,12 @@ static void test_tls__shutdown_wakes_blocked_recv(void **state)
 {
 	struct cf_conn *s, *c;
 	struct recv_arg arg;
-	struct timespec ts = { 0, 50 * 1000000 };
+	struct timespec ts = {0, 50 * 1000000};
 	pthread_t th;
 
 	(void)state;
 	tls_pair(&s, &c);
-	arg = (struct recv_arg){ .c = c, .rc = 1 };
+	arg = (struct recv_arg){.c = c, .rc = 1};
 	assert_int_equal(pthread_create(&th, NULL, blocked_recv, &arg), 0);
 	/* Not synchronisation: the outcome is the same either way. */
 	nanosleep(&ts, NULL);
@@ -691,26 +684,24 @@ static void test_tls__send_to_closed_peer_fails_without_sigpipe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tls__handshake_reports_peer_identities),
-		cmocka_unit_test(test_tls__ip_address_host_matches_san),
-		cmocka_unit_test(test_tls__client_from_untrusted_ca_is_refused),
-		cmocka_unit_test(
-			test_tls__client_without_certificate_is_refused),
-		cmocka_unit_test(test_tls__tls12_only_client_is_refused),
-		cmocka_unit_test(test_tls__server_name_mismatch_is_refused),
-		cmocka_unit_test(test_tls__server_from_untrusted_ca_is_refused),
-		cmocka_unit_test(test_tls__silent_peer_times_out_handshake),
-		cmocka_unit_test(test_tls__context_errors_name_the_file),
-		cmocka_unit_test(test_tls__fingerprint_hex_form),
-		cmocka_unit_test(test_tls__frames_round_trip),
-		cmocka_unit_test(test_tls__hello_over_tls),
-		cmocka_unit_test(
-			test_tls__concurrent_sends_and_reads_stay_intact),
-		cmocka_unit_test(
-			test_tls__truncated_frame_then_close_is_econnreset),
-		cmocka_unit_test(test_tls__shutdown_wakes_blocked_recv),
-		cmocka_unit_test(
-			test_tls__send_to_closed_peer_fails_without_sigpipe),
+	    cmocka_unit_test(test_tls__handshake_reports_peer_identities),
+	    cmocka_unit_test(test_tls__ip_address_host_matches_san),
+	    cmocka_unit_test(test_tls__client_from_untrusted_ca_is_refused),
+	    cmocka_unit_test(test_tls__client_without_certificate_is_refused),
+	    cmocka_unit_test(test_tls__tls12_only_client_is_refused),
+	    cmocka_unit_test(test_tls__server_name_mismatch_is_refused),
+	    cmocka_unit_test(test_tls__server_from_untrusted_ca_is_refused),
+	    cmocka_unit_test(test_tls__silent_peer_times_out_handshake),
+	    cmocka_unit_test(test_tls__context_errors_name_the_file),
+	    cmocka_unit_test(test_tls__fingerprint_hex_form),
+	    cmocka_unit_test(test_tls__frames_round_trip),
+	    cmocka_unit_test(test_tls__hello_over_tls),
+	    cmocka_unit_test(test_tls__concurrent_sends_and_reads_stay_intact),
+	    cmocka_unit_test(
+		test_tls__truncated_frame_then_close_is_econnreset),
+	    cmocka_unit_test(test_tls__shutdown_wakes_blocked_recv),
+	    cmocka_unit_test(
+		test_tls__send_to_closed_peer_fails_without_sigpipe),
 	};
 	return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
