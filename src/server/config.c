@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <p11-kit/uri.h>
+
 #include "wire/conn.h"
 
 void cf_srv_conf_defaults(struct cf_srv_conf *c)
@@ -168,6 +170,21 @@ bool cf_srv_parse_fp(const char *s, uint8_t fp[CF_TLS_FP_LEN])
 	return n == CF_TLS_FP_LEN;
 }
 
+/* A token URI that p11-kit cannot parse is refused when the file is read,
+ * not when the first client connects. */
+static bool uri_ok(const char *uri)
+{
+	P11KitUri *u = p11_kit_uri_new();
+	bool ok;
+
+	if (u == NULL)
+		return false;
+	ok = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_TOKEN, u) ==
+	     P11_KIT_URI_OK;
+	p11_kit_uri_free(u);
+	return ok;
+}
+
 /* "IDENTITY -> URI"; IDENTITY is uid=N, gid=N, fingerprint=HEX, subject=DN
  * or a bare DN. */
 static int parse_map(struct cf_access *a, char *v, const char **why)
@@ -185,8 +202,8 @@ static int parse_map(struct cf_access *a, char *v, const char **why)
 	*arrow = '\0';
 	id = trim(v);
 	uri = trim(arrow + 2);
-	if (strncmp(uri, "pkcs11:", 7) != 0) {
-		*why = "map target must be a pkcs11: URI";
+	if (strncmp(uri, "pkcs11:", 7) != 0 || !uri_ok(uri)) {
+		*why = "map target must be a valid pkcs11: token URI";
 		return -EINVAL;
 	}
 	if (strncmp(id, "uid=", 4) == 0) {
@@ -313,8 +330,8 @@ static int conf_key(struct cf_srv_conf *c, const char *key, char *v,
 	if (strcmp(key, "module") == 0)
 		return set_str(&c->module, v);
 	if (strcmp(key, "token") == 0) {
-		if (strncmp(v, "pkcs11:", 7) != 0) {
-			*why = "token must be a pkcs11: URI";
+		if (strncmp(v, "pkcs11:", 7) != 0 || !uri_ok(v)) {
+			*why = "token must be a valid pkcs11: token URI";
 			return -EINVAL;
 		}
 		return strv_add(&c->tokens, v);
@@ -530,9 +547,11 @@ int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			rc = set_str(&cli.module, optarg);
 			break;
 		case 't':
-			if (strncmp(optarg, "pkcs11:", 7) != 0) {
+			if (strncmp(optarg, "pkcs11:", 7) != 0 ||
+			    !uri_ok(optarg)) {
 				snprintf(err, errlen,
-					 "--token %s: not a pkcs11: URI",
+					 "--token %s: not a valid pkcs11: "
+					 "token URI",
 					 optarg);
 				goto out;
 			}

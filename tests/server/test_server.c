@@ -662,6 +662,94 @@ static void test_server__sigterm_exits_zero_and_removes_socket(void **state)
 	h_close(&cli);
 }
 
+static void test_server__bad_token_uri_is_refused_at_start(void **state)
+{
+	const char *const args[] = {"--token", "pkcs11:token=%zz", NULL};
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(h_start(NULL, true, args, &status), -1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_true(h_log_has("not a valid pkcs11: token URI"));
+}
+
+static void test_server__sigterm_answers_calls_in_flight(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG bits = 3072;
+	CK_ATTRIBUTE pub[] = {
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	};
+	CK_ATTRIBUTE priv[] = {
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_SIGN, &yes, sizeof(yes)},
+	};
+	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	bool got_keys = false, got_info = false;
+	uint64_t rv = 1;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+	int status;
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, pub, 3);
+	cf_w_template(&w, priv, 3);
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data,
+				      w.len, T_MS),
+			 0);
+	cf_wout_clear(&w);
+	/* A quick call behind the slow one: once it is answered, the slow
+	 * one has been read and is running (or done). */
+	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0,
+				      T_MS),
+			 0);
+	while (!got_info) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		assert_int_equal(f.type, CF_FRAME_REPLY);
+		if (f.id == 100) {
+			cf_win_init(&r, f.payload, f.len);
+			assert_true(cf_r_u64(&r, &rv));
+			cf_win_clear(&r);
+			got_keys = true;
+		} else {
+			got_info = true;
+		}
+		cf_frame_clear(&f);
+	}
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	if (!got_keys) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		assert_int_equal(f.type, CF_FRAME_REPLY);
+		assert_int_equal(f.id, 100);
+		cf_win_init(&r, f.payload, f.len);
+		assert_true(cf_r_u64(&r, &rv));
+		cf_win_clear(&r);
+		cf_frame_clear(&f);
+	}
+	assert_int_equal(rv, CKR_OK);
+	h_expect_error(&cli, CF_PERR_SHUTDOWN);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	status = h_stop(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void test_server__plain_tcp_refused_by_default(void **state)
@@ -761,6 +849,8 @@ int main(int argc, char **argv)
 		T(test_server__audit_names_used_key_by_id),
 		T(test_server__killed_client_frees_its_worker),
 		T(test_server__sigterm_exits_zero_and_removes_socket),
+		T(test_server__sigterm_answers_calls_in_flight),
+		T(test_server__bad_token_uri_is_refused_at_start),
 		T(test_server__plain_tcp_refused_by_default),
 		T(test_server__plain_tcp_only_on_loopback),
 		T(test_server__bad_config_names_file_and_line),
