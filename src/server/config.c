@@ -402,6 +402,13 @@ static int conf_key(struct cf_srv_conf *c, const char *key, char *v,
 		}
 		return 0;
 	}
+	if (strcmp(key, "spin_usec") == 0) {
+		if (!parse_ulong(v, 10, 0, 1000000, &c->spin_usec)) {
+			*why = "spin_usec: expected 0 .. 1000000 microseconds";
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (strcmp(key, "allow_plain_tcp") == 0) {
 		if (!parse_bool(v, &c->allow_plain_tcp)) {
 			*why = "allow_plain_tcp: expected yes or no";

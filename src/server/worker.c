@@ -394,6 +394,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 		goto out_clear_srv;
 	}
 
+	if (conf->spin_usec > 0)
+		cf_conn_set_spin(w.conn, (unsigned)conf->spin_usec);
 	w.max_inflight = conf->max_inflight;
 	w.idle_ms = conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000)
 					   : -1;
