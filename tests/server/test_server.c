@@ -750,6 +750,36 @@ static void test_server__sigterm_answers_calls_in_flight(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static void test_server__max_clients_refuses_one_more(void **state)
+{
+	struct h_cli a;
+	struct cf_conn *c = NULL;
+	struct cf_hello hello;
+	pid_t pid = h_start("max_clients = 1\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&a);
+	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
+				     &c),
+			 0);
+	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	cf_conn_free(c);
+	assert_int_equal(h_get_info(&a), CKR_OK);
+	h_close(&a);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__socket_gets_configured_mode(void **state)
+{
+	struct stat st;
+	pid_t pid = h_start("socket_mode = 0660\n", true, NULL, NULL);
+
+	(void)state;
+	assert_int_equal(stat(h_sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(h_stop(pid), 0);
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void test_server__plain_tcp_refused_by_default(void **state)
@@ -799,6 +829,7 @@ void test_server__tls_allowed_certificate_is_served(void **state);
 void test_server__tls_untrusted_ca_is_refused(void **state);
 void test_server__tls_certificate_not_allowed_is_denied(void **state);
 void test_server__tls_map_by_fingerprint(void **state);
+void test_server__plain_tcp_on_loopback_when_allowed(void **state);
 
 static int group_setup(void **state)
 {
@@ -851,7 +882,10 @@ int main(int argc, char **argv)
 		T(test_server__sigterm_exits_zero_and_removes_socket),
 		T(test_server__sigterm_answers_calls_in_flight),
 		T(test_server__bad_token_uri_is_refused_at_start),
+		T(test_server__max_clients_refuses_one_more),
+		T(test_server__socket_gets_configured_mode),
 		T(test_server__plain_tcp_refused_by_default),
+		T(test_server__plain_tcp_on_loopback_when_allowed),
 		T(test_server__plain_tcp_only_on_loopback),
 		T(test_server__bad_config_names_file_and_line),
 		T(test_server__tls_allowed_certificate_is_served),

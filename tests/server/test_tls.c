@@ -28,6 +28,7 @@ void test_server__tls_allowed_certificate_is_served(void **state);
 void test_server__tls_untrusted_ca_is_refused(void **state);
 void test_server__tls_certificate_not_allowed_is_denied(void **state);
 void test_server__tls_map_by_fingerprint(void **state);
+void test_server__plain_tcp_on_loopback_when_allowed(void **state);
 
 static char app1_subject[256];
 static char app2_fp[96];
@@ -321,6 +322,34 @@ void test_server__tls_map_by_fingerprint(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
 	assert_string_equal(label, "beta");
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+void test_server__plain_tcp_on_loopback_when_allowed(void **state)
+{
+	char listen[64];
+	const char *args[3] = {"--listen", listen, NULL};
+	struct sockaddr_in sa;
+	struct h_cli cli;
+	int port = free_port(), fd;
+	pid_t pid;
+
+	(void)state;
+	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
+	pid = h_start("allow_plain_tcp = yes\n", true, args, NULL);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	memset(&cli, 0, sizeof(cli));
+	assert_int_equal(cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &cli.c),
+			 0);
+	assert_int_equal(cf_hello_client(cli.c, T_MS, &cli.hello), 0);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
 }
