@@ -159,11 +159,13 @@ bool cf_srv_parse_fp(const char *s, uint8_t fp[CF_TLS_FP_LEN])
 		    !isxdigit((unsigned char)s[1]) || n == CF_TLS_FP_LEN)
 			return false;
 		hi = (unsigned int)(isdigit((unsigned char)s[0])
-					    ? s[0] - '0'
-					    : tolower((unsigned char)s[0]) - 'a' + 10);
+					? s[0] - '0'
+					: tolower((unsigned char)s[0]) - 'a' +
+					      10);
 		lo = (unsigned int)(isdigit((unsigned char)s[1])
-					    ? s[1] - '0'
-					    : tolower((unsigned char)s[1]) - 'a' + 10);
+					? s[1] - '0'
+					: tolower((unsigned char)s[1]) - 'a' +
+					      10);
 		fp[n++] = (uint8_t)(hi << 4 | lo);
 		s += 2;
 	}
@@ -179,8 +181,7 @@ static bool uri_ok(const char *uri)
 
 	if (u == NULL)
 		return false;
-	ok = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_TOKEN, u) ==
-	     P11_KIT_URI_OK;
+	ok = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_TOKEN, u) == P11_KIT_URI_OK;
 	p11_kit_uri_free(u);
 	return ok;
 }
@@ -516,28 +517,28 @@ int cf_srv_conf_reload_access(struct cf_srv_conf *c, char *err, size_t errlen)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cofferd --module PATH [--token PKCS11-URI]...\n"
-		"               --listen unix:PATH | --listen tls://ADDR:PORT\n"
-		"               [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
-		"               [--config FILE] [--log-level LEVEL]\n");
+	fprintf(
+	    f, "usage: cofferd --module PATH [--token PKCS11-URI]...\n"
+	       "               --listen unix:PATH | --listen tls://ADDR:PORT\n"
+	       "               [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
+	       "               [--config FILE] [--log-level LEVEL]\n");
 }
 
 int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			  char *err, size_t errlen)
 {
 	static const struct option opts[] = {
-		{"module", required_argument, NULL, 'm'},
-		{"token", required_argument, NULL, 't'},
-		{"listen", required_argument, NULL, 'l'},
-		{"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'},
-		{"tls-ca", required_argument, NULL, 'A'},
-		{"config", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"module", required_argument, NULL, 'm'},
+	    {"token", required_argument, NULL, 't'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"tls-ca", required_argument, NULL, 'A'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cf_srv_conf cli;
 	bool have_level = false;
@@ -598,7 +599,8 @@ int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			ret = 1;
 			goto out;
 		default:
-			snprintf(err, errlen, "%s: unknown or incomplete option",
+			snprintf(err, errlen,
+				 "%s: unknown or incomplete option",
 				 argv[optind - 1]);
 			goto out;
 		}

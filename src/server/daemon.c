@@ -155,8 +155,7 @@ static int listen_unix(struct daemon *d, const char *path, char *err,
 	l->kind = CF_LISTEN_UNIX;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	d->nls++;
-	cf_info("listening on unix:%s (mode %04o)", path,
-		d->conf->socket_mode);
+	cf_info("listening on unix:%s (mode %04o)", path, d->conf->socket_mode);
 	return 0;
 
 fail_unlink:
@@ -207,8 +206,7 @@ static int listen_tcp(struct daemon *d, const char *spec,
 		colon = strrchr(spec, ':');
 		if (colon == NULL || colon == spec)
 			goto bad;
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec),
-			 spec);
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
 		port = colon + 1;
 	}
 	if (port[0] == '\0')
@@ -298,7 +296,8 @@ static int open_listeners(struct daemon *d, char *err, size_t errlen)
 			rc = listen_tcp(d, v + 6, CF_LISTEN_TCP, err, errlen);
 		} else {
 			snprintf(err, errlen,
-				 "%s: expected unix:PATH or tls://ADDR:PORT", v);
+				 "%s: expected unix:PATH or tls://ADDR:PORT",
+				 v);
 			return -1;
 		}
 		if (rc != 0)
@@ -378,8 +377,7 @@ static void accept_one(struct daemon *d, struct listener *l)
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			cf_warn("accept: %s", strerror(errno));
 		return;
 	}

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (cf_log_open(conf.log_level,
-			conf.log_dest != NULL ? conf.log_dest : "stderr") != 0) {
+			conf.log_dest != NULL ? conf.log_dest : "stderr") !=
+	    0) {
 		fprintf(stderr, "cofferd: cannot open log %s\n", conf.log_dest);
 		cf_srv_conf_clear(&conf);
 		return 2;

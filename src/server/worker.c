@@ -155,8 +155,8 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 	if (w->idle > 0) {
 		pthread_cond_signal(&w->cv);
 	} else if (w->nthreads < w->max_inflight) {
-		if (pthread_create(&w->threads[w->nthreads], NULL,
-				   serve_thread, w) == 0)
+		if (pthread_create(&w->threads[w->nthreads], NULL, serve_thread,
+				   w) == 0)
 			w->nthreads++;
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -209,10 +209,9 @@ static void serve(struct worker *w)
 				cf_warn("conn=%lu %s: frame over the limit, "
 					"closing",
 					w->srv.conn_id, w->srv.peer);
-				cf_conn_send_error(w->conn, 0,
-						   CF_PERR_TOO_LARGE,
-						   "frame too large",
-						   SEND_TIMEOUT_MS);
+				cf_conn_send_error(
+				    w->conn, 0, CF_PERR_TOO_LARGE,
+				    "frame too large", SEND_TIMEOUT_MS);
 				pthread_mutex_lock(&w->mu);
 			} else if (rc != -ECONNRESET || !w->stop) {
 				cf_debug("conn=%lu: connection ended (%s)",
@@ -261,8 +260,7 @@ static void *signal_thread(void *arg)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DRAIN_TIMEOUT_S;
 	while (w->busy > 0)
-		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) ==
-		    ETIMEDOUT)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
 			break;
 	if (!w->closed) {
 		cf_conn_send_error(w->conn, 0, CF_PERR_SHUTDOWN,
@@ -336,8 +334,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 		}
 	} else if (a->kind == CF_LISTEN_TLS) {
 		struct cf_tls_peer tp;
-		if (cf_tls_accept(a->tls, fd, hs_ms, &ssl, err,
-				  sizeof(err)) != 0) {
+		if (cf_tls_accept(a->tls, fd, hs_ms, &ssl, err, sizeof(err)) !=
+		    0) {
 			cf_warn("conn=%lu %s: TLS handshake failed: %s",
 				a->conn_id, a->addr, err);
 			close(fd);
@@ -397,8 +395,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 	if (conf->spin_usec > 0)
 		cf_conn_set_spin(w.conn, (unsigned)conf->spin_usec);
 	w.max_inflight = conf->max_inflight;
-	w.idle_ms = conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000)
-					   : -1;
+	w.idle_ms =
+	    conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000) : -1;
 	w.threads = calloc(w.max_inflight + 1, sizeof(*w.threads));
 	if (w.threads == NULL)
 		goto out_clear_srv;

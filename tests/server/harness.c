@@ -262,9 +262,8 @@ int h_unix_fd(void)
 void h_connect(struct h_cli *cli)
 {
 	memset(cli, 0, sizeof(*cli));
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &cli->c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &cli->c), 0);
 	assert_int_equal(cf_hello_client(cli->c, T_MS, &cli->hello), 0);
 }
 
@@ -413,8 +412,7 @@ CK_RV h_slot_of(struct h_cli *cli, const char *label, CK_SLOT_ID *slot)
 	return CKR_SLOT_ID_INVALID;
 }
 
-CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot,
-		     CK_SESSION_HANDLE *h)
+CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot, CK_SESSION_HANDLE *h)
 {
 	struct cf_wout w;
 	struct cf_frame f;

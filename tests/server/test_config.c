@@ -142,13 +142,11 @@ static void test_config__missing_module_or_listen_is_an_error(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(parse(&c, err, sizeof(err), "--listen", "unix:/x",
-			       NULL),
-			 -1);
+	assert_int_equal(
+	    parse(&c, err, sizeof(err), "--listen", "unix:/x", NULL), -1);
 	assert_non_null(strstr(err, "no module"));
 	cf_srv_conf_clear(&c);
-	assert_int_equal(parse(&c, err, sizeof(err), "--module", "/m.so",
-			       NULL),
+	assert_int_equal(parse(&c, err, sizeof(err), "--module", "/m.so", NULL),
 			 -1);
 	assert_non_null(strstr(err, "nothing to listen on"));
 	cf_srv_conf_clear(&c);
@@ -221,11 +219,12 @@ static void test_config__access_rules_decide(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config__file_values_and_command_line_override),
-		cmocka_unit_test(test_config__errors_name_file_and_line),
-		cmocka_unit_test(test_config__missing_module_or_listen_is_an_error),
-		cmocka_unit_test(test_config__reload_replaces_only_access_rules),
-		cmocka_unit_test(test_config__access_rules_decide),
+	    cmocka_unit_test(
+		test_config__file_values_and_command_line_override),
+	    cmocka_unit_test(test_config__errors_name_file_and_line),
+	    cmocka_unit_test(test_config__missing_module_or_listen_is_an_error),
+	    cmocka_unit_test(test_config__reload_replaces_only_access_rules),
+	    cmocka_unit_test(test_config__access_rules_decide),
 	};
 	return cmocka_run_group_tests(tests, write_conf, remove_conf);
 }

@@ -15,8 +15,7 @@
 #include "server/dispatch.h"
 #include "wire/conn.h"
 
-static int run(struct cf_srv *s, uint16_t fn, struct cf_wout *req,
-	       CK_RV *rv)
+static int run(struct cf_srv *s, uint16_t fn, struct cf_wout *req, CK_RV *rv)
 {
 	struct cf_wout rep;
 	struct cf_win r;
@@ -38,9 +37,8 @@ static int run(struct cf_srv *s, uint16_t fn, struct cf_wout *req,
 
 static void srv_init(struct cf_srv *s, bool v3)
 {
-	assert_int_equal(cf_srv_init(s, cf_srv_stub_list(), v3,
-				     CF_FRAME_MAX_FLOOR),
-			 0);
+	assert_int_equal(
+	    cf_srv_init(s, cf_srv_stub_list(), v3, CF_FRAME_MAX_FLOOR), 0);
 	s->audit = false;
 }
 
@@ -50,8 +48,8 @@ static void test_dispatch__unknown_function_is_not_dispatched(void **state)
 	struct cf_wout w;
 	CK_RV rv;
 	const uint16_t ids[] = {0, CF_SRV_FN_C_Initialize,
-				CF_SRV_FN_C_WaitForSlotEvent,
-				CF_SRV_FN_MAX + 1, 999};
+				CF_SRV_FN_C_WaitForSlotEvent, CF_SRV_FN_MAX + 1,
+				999};
 
 	(void)state;
 	srv_init(&s, true);
@@ -86,8 +84,7 @@ static void test_dispatch__short_payload_is_malformed(void **state)
 	srv_init(&s, true);
 	cf_wout_init(&w, 64);
 	cf_w_u32(&w, 1); /* a slot id is a u64 */
-	assert_int_equal(run(&s, CF_SRV_FN_C_GetTokenInfo, &w, &rv),
-			 -EBADMSG);
+	assert_int_equal(run(&s, CF_SRV_FN_C_GetTokenInfo, &w, &rv), -EBADMSG);
 	cf_srv_clear(&s);
 }
 
@@ -169,12 +166,13 @@ static void test_dispatch__session_limit_counts_opens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dispatch__unknown_function_is_not_dispatched),
-		cmocka_unit_test(test_dispatch__trailing_bytes_are_malformed),
-		cmocka_unit_test(test_dispatch__short_payload_is_malformed),
-		cmocka_unit_test(test_dispatch__v3_function_on_240_module_unsupported),
-		cmocka_unit_test(test_dispatch__hidden_slot_is_invalid),
-		cmocka_unit_test(test_dispatch__session_limit_counts_opens),
+	    cmocka_unit_test(test_dispatch__unknown_function_is_not_dispatched),
+	    cmocka_unit_test(test_dispatch__trailing_bytes_are_malformed),
+	    cmocka_unit_test(test_dispatch__short_payload_is_malformed),
+	    cmocka_unit_test(
+		test_dispatch__v3_function_on_240_module_unsupported),
+	    cmocka_unit_test(test_dispatch__hidden_slot_is_invalid),
+	    cmocka_unit_test(test_dispatch__session_limit_counts_opens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,9 +210,8 @@ static void test_server__unknown_function_keeps_connection(void **state)
 
 	(void)state;
 	h_connect(&cli);
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 999, 42, NULL,
-				      0, T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 999, 42, NULL, 0, T_MS), 0);
 	assert_int_equal(h_recv(&cli, &f), 0);
 	assert_int_equal(f.type, CF_FRAME_ERROR);
 	assert_int_equal(f.id, 42);
@@ -220,9 +219,8 @@ static void test_server__unknown_function_keeps_connection(void **state)
 	assert_int_equal(code, CF_PERR_UNKNOWN_FN);
 	cf_frame_clear(&f);
 	/* C_Initialize (1) is answered by the client, never carried. */
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 1, 43, NULL, 0,
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 1, 43, NULL, 0, T_MS), 0);
 	h_expect_error(&cli, CF_PERR_UNKNOWN_FN);
 	assert_int_equal(h_get_info(&cli), CKR_OK);
 	h_close(&cli);
@@ -233,18 +231,17 @@ static void test_server__wrong_protocol_version_is_refused(void **state)
 {
 	struct cf_conn *c = NULL;
 	struct h_cli cli;
-	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
-			     0, 99, 0, 99, 0, 1, 0, 0}; /* v99 .. v99 */
+	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0, 0,
+			     99,  0,   99,  0,	 1,   0,   0}; /* v99 .. v99 */
 	pid_t pid = h_start(NULL, true, NULL, NULL);
 
 	(void)state;
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	cli.c = c;
-	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
-				      sizeof(hello), T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello), T_MS),
+	    0);
 	h_expect_error(&cli, CF_PERR_VERSION);
 	h_expect_closed(&cli);
 	cf_conn_free(c);
@@ -265,9 +262,8 @@ static void test_server__uid_not_allowed_is_denied(void **state)
 	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
 		 (unsigned long)getuid() + 4242);
 	pid = h_start(conf, true, NULL, NULL);
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	/* The refusal arrives in place of the hello reply. */
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
@@ -281,20 +277,19 @@ static void test_server__uid_not_allowed_gets_denied_frame(void **state)
 	struct cf_conn *c = NULL;
 	struct h_cli cli;
 	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
-			     0, 1, 0, 1, 0, 1, 0, 0};
+			     0,	  1,   0,   1,	 0,   1,   0, 0};
 	pid_t pid;
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
 		 (unsigned long)getuid() + 4242);
 	pid = h_start(conf, true, NULL, NULL);
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	cli.c = c;
-	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
-				      sizeof(hello), T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello), T_MS),
+	    0);
 	h_expect_error(&cli, CF_PERR_DENIED);
 	h_expect_closed(&cli);
 	cf_conn_free(c);
@@ -335,9 +330,8 @@ static void test_server__sighup_reloads_access_rules(void **state)
 	while (!h_log_has("reloaded access rules") && now_ms() < deadline)
 		nap_ms(20);
 	assert_true(h_log_has("reloaded access rules"));
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
 	assert_int_equal(h_stop(pid), 0);
@@ -368,8 +362,7 @@ static void test_server__token_filter_hides_other_tokens(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
 	assert_string_equal(label, "alpha");
-	assert_int_equal(h_token_label(&cli, slot, label),
-			 CKR_SLOT_ID_INVALID);
+	assert_int_equal(h_token_label(&cli, slot, label), CKR_SLOT_ID_INVALID);
 	{
 		CK_SESSION_HANDLE s;
 		assert_int_equal(h_open_session(&cli, slot, &s),
@@ -430,14 +423,14 @@ static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
 	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
 	CK_ULONG bits = 3072;
 	CK_ATTRIBUTE pub[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},
-		{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
 	};
 	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	bool got_limit = false, got_reply = false;
@@ -455,19 +448,18 @@ static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
 	cf_w_mech(&w, &gen);
 	cf_w_template(&w, pub, 3);
 	cf_w_template(&w, priv, 3);
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data,
-				      w.len, T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
+	    0);
 	cf_wout_clear(&w);
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0,
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0, T_MS), 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(h_recv(&cli, &f), 0);
 		if (f.id == 101) {
 			assert_int_equal(f.type, CF_FRAME_ERROR);
-			assert_int_equal(cf_conn_parse_error(&f, &code, NULL, 0),
-					 0);
+			assert_int_equal(
+			    cf_conn_parse_error(&f, &code, NULL, 0), 0);
 			assert_int_equal(code, CF_PERR_LIMIT);
 			got_limit = true;
 		} else {
@@ -497,7 +489,6 @@ static void test_server__idle_client_is_closed(void **state)
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
 }
-
 
 /* ---- audit ------------------------------------------------------------- */
 
@@ -559,11 +550,11 @@ static void test_server__audit_names_used_key_by_id(void **state)
 	CK_ULONG len = 16;
 	uint8_t id[3] = {0xc0, 0xff, 0xee};
 	CK_ATTRIBUTE t[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_DECRYPT, &yes, sizeof(yes)},
-		{CKA_VALUE_LEN, &len, sizeof(len)},
-		{CKA_ID, id, sizeof(id)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_DECRYPT, &yes, sizeof(yes)},
+	    {CKA_VALUE_LEN, &len, sizeof(len)},
+	    {CKA_ID, id, sizeof(id)},
 	};
 	CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
 	CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
@@ -685,14 +676,14 @@ static void test_server__sigterm_answers_calls_in_flight(void **state)
 	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
 	CK_ULONG bits = 3072;
 	CK_ATTRIBUTE pub[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},
-		{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
 	};
 	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	bool got_keys = false, got_info = false;
@@ -709,15 +700,14 @@ static void test_server__sigterm_answers_calls_in_flight(void **state)
 	cf_w_mech(&w, &gen);
 	cf_w_template(&w, pub, 3);
 	cf_w_template(&w, priv, 3);
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data,
-				      w.len, T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
+	    0);
 	cf_wout_clear(&w);
 	/* A quick call behind the slow one: once it is answered, the slow
 	 * one has been read and is running (or done). */
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0,
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0, T_MS), 0);
 	while (!got_info) {
 		assert_int_equal(h_recv(&cli, &f), 0);
 		assert_int_equal(f.type, CF_FRAME_REPLY);
@@ -759,9 +749,8 @@ static void test_server__max_clients_refuses_one_more(void **state)
 
 	(void)state;
 	h_connect(&a);
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
 	assert_int_equal(h_get_info(&a), CKR_OK);
@@ -800,9 +789,8 @@ static void test_server__plain_tcp_only_on_loopback(void **state)
 	int status = 0;
 
 	(void)state;
-	assert_int_equal(h_start("allow_plain_tcp = yes\n", false, args,
-				 &status),
-			 -1);
+	assert_int_equal(
+	    h_start("allow_plain_tcp = yes\n", false, args, &status), -1);
 	assert_true(WIFEXITED(status));
 	assert_int_not_equal(WEXITSTATUS(status), 0);
 	assert_true(h_log_has("only on loopback"));
@@ -859,39 +847,39 @@ static int each_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_server__handshake_and_token_info),
-		T(test_server__session_and_random),
-		T(test_server__oversized_frame_is_refused),
-		T(test_server__truncated_frame_then_close),
-		T(test_server__garbage_after_handshake_closes),
-		T(test_server__malformed_payload_is_refused),
-		T(test_server__unknown_function_keeps_connection),
-		T(test_server__wrong_protocol_version_is_refused),
-		T(test_server__uid_not_allowed_is_denied),
-		T(test_server__uid_not_allowed_gets_denied_frame),
-		T(test_server__allowed_uid_is_served),
-		T(test_server__sighup_reloads_access_rules),
-		T(test_server__token_filter_hides_other_tokens),
-		T(test_server__map_narrows_tokens_per_peer),
-		T(test_server__session_limit_gives_session_count),
-		T(test_server__calls_over_inflight_limit_get_limit_error),
-		T(test_server__idle_client_is_closed),
-		T(test_server__audit_logs_login_without_pin),
-		T(test_server__audit_names_used_key_by_id),
-		T(test_server__killed_client_frees_its_worker),
-		T(test_server__sigterm_exits_zero_and_removes_socket),
-		T(test_server__sigterm_answers_calls_in_flight),
-		T(test_server__bad_token_uri_is_refused_at_start),
-		T(test_server__max_clients_refuses_one_more),
-		T(test_server__socket_gets_configured_mode),
-		T(test_server__plain_tcp_refused_by_default),
-		T(test_server__plain_tcp_on_loopback_when_allowed),
-		T(test_server__plain_tcp_only_on_loopback),
-		T(test_server__bad_config_names_file_and_line),
-		T(test_server__tls_allowed_certificate_is_served),
-		T(test_server__tls_untrusted_ca_is_refused),
-		T(test_server__tls_certificate_not_allowed_is_denied),
-		T(test_server__tls_map_by_fingerprint),
+	    T(test_server__handshake_and_token_info),
+	    T(test_server__session_and_random),
+	    T(test_server__oversized_frame_is_refused),
+	    T(test_server__truncated_frame_then_close),
+	    T(test_server__garbage_after_handshake_closes),
+	    T(test_server__malformed_payload_is_refused),
+	    T(test_server__unknown_function_keeps_connection),
+	    T(test_server__wrong_protocol_version_is_refused),
+	    T(test_server__uid_not_allowed_is_denied),
+	    T(test_server__uid_not_allowed_gets_denied_frame),
+	    T(test_server__allowed_uid_is_served),
+	    T(test_server__sighup_reloads_access_rules),
+	    T(test_server__token_filter_hides_other_tokens),
+	    T(test_server__map_narrows_tokens_per_peer),
+	    T(test_server__session_limit_gives_session_count),
+	    T(test_server__calls_over_inflight_limit_get_limit_error),
+	    T(test_server__idle_client_is_closed),
+	    T(test_server__audit_logs_login_without_pin),
+	    T(test_server__audit_names_used_key_by_id),
+	    T(test_server__killed_client_frees_its_worker),
+	    T(test_server__sigterm_exits_zero_and_removes_socket),
+	    T(test_server__sigterm_answers_calls_in_flight),
+	    T(test_server__bad_token_uri_is_refused_at_start),
+	    T(test_server__max_clients_refuses_one_more),
+	    T(test_server__socket_gets_configured_mode),
+	    T(test_server__plain_tcp_refused_by_default),
+	    T(test_server__plain_tcp_on_loopback_when_allowed),
+	    T(test_server__plain_tcp_only_on_loopback),
+	    T(test_server__bad_config_names_file_and_line),
+	    T(test_server__tls_allowed_certificate_is_served),
+	    T(test_server__tls_untrusted_ca_is_refused),
+	    T(test_server__tls_certificate_not_allowed_is_denied),
+	    T(test_server__tls_map_by_fingerprint),
 	};
 
 	g_argc = argc;

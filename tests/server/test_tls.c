@@ -69,12 +69,12 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_subject_name(x, name) ||
-	    !X509_set_issuer_name(x, ca ? name
-					: X509_get_subject_name(issuer)))
+	    !X509_set_issuer_name(x, ca ? name : X509_get_subject_name(issuer)))
 		goto fail;
 	if (ca) {
 		if (!add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-		    !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign"))
+		    !add_ext(x, x, NID_key_usage,
+			     "critical,keyCertSign,cRLSign"))
 			goto fail;
 	} else {
 		if (!add_ext(x, issuer, NID_basic_constraints,
@@ -104,9 +104,9 @@ static bool write_pem(const char *file, X509 *x, EVP_PKEY *k)
 
 	if (f == NULL)
 		return false;
-	ok = x != NULL ? PEM_write_X509(f, x) == 1
-		       : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL,
-					      NULL) == 1;
+	ok = x != NULL
+		 ? PEM_write_X509(f, x) == 1
+		 : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
 	return fclose(f) == 0 && ok;
 }
 
@@ -144,7 +144,8 @@ int tls_setup(void)
 		goto out;
 	ca = make_cert(ca_k, "coffer test CA", NULL, NULL, NULL, 1);
 	rca = make_cert(rca_k, "coffer test CA", NULL, NULL, NULL, 1);
-	if (ca == NULL || rca == NULL || !write_pem(h_path("ca.pem"), ca, NULL) ||
+	if (ca == NULL || rca == NULL ||
+	    !write_pem(h_path("ca.pem"), ca, NULL) ||
 	    !write_pem(h_path("rogue-ca.pem"), rca, NULL))
 		goto out;
 	if (!leaf("server", "server", ca, ca_k, "DNS:localhost,IP:127.0.0.1", 2,
@@ -156,9 +157,8 @@ int tls_setup(void)
 		goto out;
 	/* The subject as cofferd prints it (RFC 2253). */
 	mem = BIO_new(BIO_s_mem());
-	if (mem == NULL ||
-	    X509_NAME_print_ex(mem, X509_get_subject_name(app1), 0,
-			       XN_FLAG_RFC2253) < 0)
+	if (mem == NULL || X509_NAME_print_ex(mem, X509_get_subject_name(app1),
+					      0, XN_FLAG_RFC2253) < 0)
 		goto out;
 	{
 		char *p = NULL;
@@ -241,8 +241,7 @@ static int tls_connect(int port, const char *name, struct h_cli *cli)
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	rc = cf_tls_connect(ctx, fd, "127.0.0.1", T_MS, &ssl, err,
-			    sizeof(err));
+	rc = cf_tls_connect(ctx, fd, "127.0.0.1", T_MS, &ssl, err, sizeof(err));
 	SSL_CTX_free(ctx);
 	if (rc != 0) {
 		close(fd);
