@@ -64,7 +64,8 @@ bool cf_access_allows(const struct cf_access *a, const struct cf_peer *p,
 		for (size_t i = 0; i < a->ngids; i++)
 			if (a->gids[i] == p->gid)
 				return true;
-		snprintf(why, whylen, "uid %lu gid %lu not in allow_uid/allow_gid",
+		snprintf(why, whylen,
+			 "uid %lu gid %lu not in allow_uid/allow_gid",
 			 (unsigned long)p->uid, (unsigned long)p->gid);
 		return false;
 	case CF_PEER_TLS:

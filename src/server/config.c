@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <p11-kit/uri.h>
+
 #include "wire/conn.h"
 
 void cf_srv_conf_defaults(struct cf_srv_conf *c)
@@ -157,15 +159,31 @@ bool cf_srv_parse_fp(const char *s, uint8_t fp[CF_TLS_FP_LEN])
 		    !isxdigit((unsigned char)s[1]) || n == CF_TLS_FP_LEN)
 			return false;
 		hi = (unsigned int)(isdigit((unsigned char)s[0])
-					    ? s[0] - '0'
-					    : tolower((unsigned char)s[0]) - 'a' + 10);
+					? s[0] - '0'
+					: tolower((unsigned char)s[0]) - 'a' +
+					      10);
 		lo = (unsigned int)(isdigit((unsigned char)s[1])
-					    ? s[1] - '0'
-					    : tolower((unsigned char)s[1]) - 'a' + 10);
+					? s[1] - '0'
+					: tolower((unsigned char)s[1]) - 'a' +
+					      10);
 		fp[n++] = (uint8_t)(hi << 4 | lo);
 		s += 2;
 	}
 	return n == CF_TLS_FP_LEN;
+}
+
+/* A token URI that p11-kit cannot parse is refused when the file is read,
+ * not when the first client connects. */
+static bool uri_ok(const char *uri)
+{
+	P11KitUri *u = p11_kit_uri_new();
+	bool ok;
+
+	if (u == NULL)
+		return false;
+	ok = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_TOKEN, u) == P11_KIT_URI_OK;
+	p11_kit_uri_free(u);
+	return ok;
 }
 
 /* "IDENTITY -> URI"; IDENTITY is uid=N, gid=N, fingerprint=HEX, subject=DN
@@ -185,8 +203,8 @@ static int parse_map(struct cf_access *a, char *v, const char **why)
 	*arrow = '\0';
 	id = trim(v);
 	uri = trim(arrow + 2);
-	if (strncmp(uri, "pkcs11:", 7) != 0) {
-		*why = "map target must be a pkcs11: URI";
+	if (strncmp(uri, "pkcs11:", 7) != 0 || !uri_ok(uri)) {
+		*why = "map target must be a valid pkcs11: token URI";
 		return -EINVAL;
 	}
 	if (strncmp(id, "uid=", 4) == 0) {
@@ -313,8 +331,8 @@ static int conf_key(struct cf_srv_conf *c, const char *key, char *v,
 	if (strcmp(key, "module") == 0)
 		return set_str(&c->module, v);
 	if (strcmp(key, "token") == 0) {
-		if (strncmp(v, "pkcs11:", 7) != 0) {
-			*why = "token must be a pkcs11: URI";
+		if (strncmp(v, "pkcs11:", 7) != 0 || !uri_ok(v)) {
+			*why = "token must be a valid pkcs11: token URI";
 			return -EINVAL;
 		}
 		return strv_add(&c->tokens, v);
@@ -381,6 +399,13 @@ static int conf_key(struct cf_srv_conf *c, const char *key, char *v,
 	if (strcmp(key, "handshake_timeout") == 0) {
 		if (!parse_ulong(v, 10, 1, 600, &c->handshake_timeout)) {
 			*why = "handshake_timeout: expected 1 .. 600 seconds";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "spin_usec") == 0) {
+		if (!parse_ulong(v, 10, 0, 1000000, &c->spin_usec)) {
+			*why = "spin_usec: expected 0 .. 1000000 microseconds";
 			return -EINVAL;
 		}
 		return 0;
@@ -492,28 +517,28 @@ int cf_srv_conf_reload_access(struct cf_srv_conf *c, char *err, size_t errlen)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cofferd --module PATH [--token PKCS11-URI]...\n"
-		"               --listen unix:PATH | --listen tls://ADDR:PORT\n"
-		"               [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
-		"               [--config FILE] [--log-level LEVEL]\n");
+	fprintf(
+	    f, "usage: cofferd --module PATH [--token PKCS11-URI]...\n"
+	       "               --listen unix:PATH | --listen tls://ADDR:PORT\n"
+	       "               [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
+	       "               [--config FILE] [--log-level LEVEL]\n");
 }
 
 int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			  char *err, size_t errlen)
 {
 	static const struct option opts[] = {
-		{"module", required_argument, NULL, 'm'},
-		{"token", required_argument, NULL, 't'},
-		{"listen", required_argument, NULL, 'l'},
-		{"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'},
-		{"tls-ca", required_argument, NULL, 'A'},
-		{"config", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"module", required_argument, NULL, 'm'},
+	    {"token", required_argument, NULL, 't'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"tls-ca", required_argument, NULL, 'A'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cf_srv_conf cli;
 	bool have_level = false;
@@ -530,9 +555,11 @@ int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			rc = set_str(&cli.module, optarg);
 			break;
 		case 't':
-			if (strncmp(optarg, "pkcs11:", 7) != 0) {
+			if (strncmp(optarg, "pkcs11:", 7) != 0 ||
+			    !uri_ok(optarg)) {
 				snprintf(err, errlen,
-					 "--token %s: not a pkcs11: URI",
+					 "--token %s: not a valid pkcs11: "
+					 "token URI",
 					 optarg);
 				goto out;
 			}
@@ -572,7 +599,8 @@ int cf_srv_conf_from_args(struct cf_srv_conf *c, int argc, char **argv,
 			ret = 1;
 			goto out;
 		default:
-			snprintf(err, errlen, "%s: unknown or incomplete option",
+			snprintf(err, errlen,
+				 "%s: unknown or incomplete option",
 				 argv[optind - 1]);
 			goto out;
 		}

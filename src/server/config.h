@@ -64,6 +64,7 @@ struct cf_srv_conf {
 	unsigned long idle_timeout; /* seconds; 0: never */
 	unsigned long max_clients;
 	unsigned long handshake_timeout; /* seconds */
+	unsigned long spin_usec; /* opt-in busy-poll before sleeping (conn.h) */
 	bool allow_plain_tcp;
 	enum cf_log_level log_level;
 	char *log_dest; /* stderr, syslog or a path */

@@ -50,6 +50,15 @@ struct daemon {
 	unsigned long next_conn;
 };
 
+/* A start-up failure: one line on stderr (the contract with whoever
+ * started us), and in the log when that is elsewhere. */
+static void fatal(const struct cf_srv_conf *c, const char *msg)
+{
+	if (c->log_dest != NULL && strcmp(c->log_dest, "stderr") != 0)
+		cf_error("%s", msg);
+	fprintf(stderr, "cofferd: %s\n", msg);
+}
+
 /* ---- listeners --------------------------------------------------------- */
 
 static int lookup_ids(const struct cf_srv_conf *c, uid_t *uid, gid_t *gid,
@@ -146,8 +155,7 @@ static int listen_unix(struct daemon *d, const char *path, char *err,
 	l->kind = CF_LISTEN_UNIX;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	d->nls++;
-	cf_info("listening on unix:%s (mode %04o)", path,
-		d->conf->socket_mode);
+	cf_info("listening on unix:%s (mode %04o)", path, d->conf->socket_mode);
 	return 0;
 
 fail_unlink:
@@ -198,8 +206,7 @@ static int listen_tcp(struct daemon *d, const char *spec,
 		colon = strrchr(spec, ':');
 		if (colon == NULL || colon == spec)
 			goto bad;
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec),
-			 spec);
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
 		port = colon + 1;
 	}
 	if (port[0] == '\0')
@@ -289,7 +296,8 @@ static int open_listeners(struct daemon *d, char *err, size_t errlen)
 			rc = listen_tcp(d, v + 6, CF_LISTEN_TCP, err, errlen);
 		} else {
 			snprintf(err, errlen,
-				 "%s: expected unix:PATH or tls://ADDR:PORT", v);
+				 "%s: expected unix:PATH or tls://ADDR:PORT",
+				 v);
 			return -1;
 		}
 		if (rc != 0)
@@ -369,8 +377,7 @@ static void accept_one(struct daemon *d, struct listener *l)
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			cf_warn("accept: %s", strerror(errno));
 		return;
 	}
@@ -474,9 +481,9 @@ int cf_daemon_run(struct cf_srv_conf *conf)
 	for (size_t i = 0; i < MAX_LISTENERS; i++)
 		d.ls[i].fd = -1;
 	if (access(conf->module, R_OK) != 0) {
-		cf_error("module %s: %s", conf->module, strerror(errno));
-		fprintf(stderr, "cofferd: module %s: %s\n", conf->module,
-			strerror(errno));
+		snprintf(err, sizeof(err), "module %s: %s", conf->module,
+			 strerror(errno));
+		fatal(conf, err);
 		return 1;
 	}
 	d.workers = calloc(conf->max_clients, sizeof(*d.workers));
@@ -492,12 +499,12 @@ int cf_daemon_run(struct cf_srv_conf *conf)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d.sfd < 0) {
-		fprintf(stderr, "cofferd: signalfd: %s\n", strerror(errno));
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
+		fatal(conf, err);
 		goto out_free;
 	}
 	if (open_listeners(&d, err, sizeof(err)) != 0) {
-		cf_error("%s", err);
-		fprintf(stderr, "cofferd: %s\n", err);
+		fatal(conf, err);
 		goto out_close;
 	}
 	cf_info("cofferd %s ready: module %s, %zu token filter(s)",

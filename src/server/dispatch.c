@@ -158,8 +158,7 @@ out:
 
 /* 5.5.2, filtered: the module's list less the slots the peer may not see,
  * with the output-length convention applied to what remains. */
-int cf_srv_C_GetSlotList(struct cf_srv *s, struct cf_win *r,
-			 struct cf_wout *w)
+int cf_srv_C_GetSlotList(struct cf_srv *s, struct cf_win *r, struct cf_wout *w)
 {
 	uint8_t present = 0;
 	CK_ULONG *arr = NULL, n = 0, *all = NULL, nall = 0, kept = 0;

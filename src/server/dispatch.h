@@ -21,7 +21,7 @@
 struct cf_srv {
 	CK_FUNCTION_LIST_3_0 *fl; /* a 2.40 list when !v3 (its prefix) */
 	bool v3;
-	size_t out_cap;		  /* largest output buffer a reply may carry */
+	size_t out_cap; /* largest output buffer a reply may carry */
 	unsigned long max_sessions; /* 0: no limit */
 	unsigned long conn_id;
 	char peer[700]; /* "uid=1000 gid=1000 pid=42" or "subject=..." */
@@ -32,10 +32,10 @@ struct cf_srv {
 	CK_SLOT_ID *slots;
 	size_t nslots;
 
-	pthread_mutex_t lock; /* guards what follows */
+	pthread_mutex_t lock;	/* guards what follows */
 	struct cf_map sessions; /* handle -> struct cf_srv_session */
 	size_t nsessions;
-	size_t opening; /* C_OpenSession calls under way */
+	size_t opening;	      /* C_OpenSession calls under way */
 	struct cf_map keyids; /* key handle -> char * "class id=hex" */
 };
 
@@ -94,8 +94,7 @@ CK_MECHANISM_TYPE cf_srv_msg_mech(struct cf_srv *s, CK_SESSION_HANDLE h);
 bool cf_srv_slot_allowed(const struct cf_srv *s, CK_SLOT_ID slot);
 
 /* The hand-written dispatcher of C_GetSlotList (slot filtering). */
-int cf_srv_C_GetSlotList(struct cf_srv *s, struct cf_win *r,
-			 struct cf_wout *w);
+int cf_srv_C_GetSlotList(struct cf_srv *s, struct cf_win *r, struct cf_wout *w);
 
 /* A module whose every function returns CKR_OK: the fuzzer's. */
 CK_FUNCTION_LIST_3_0 *cf_srv_stub_list(void);

@@ -17,14 +17,16 @@ int main(int argc, char **argv)
 
 	cf_srv_conf_defaults(&conf);
 	rc = cf_srv_conf_from_args(&conf, argc, argv, err, sizeof(err));
-	if (rc == 1)
-		return 0;
 	if (rc != 0) {
+		cf_srv_conf_clear(&conf);
+		if (rc == 1)
+			return 0; /* --help, --version */
 		fprintf(stderr, "cofferd: %s\n", err);
 		return 2;
 	}
 	if (cf_log_open(conf.log_level,
-			conf.log_dest != NULL ? conf.log_dest : "stderr") != 0) {
+			conf.log_dest != NULL ? conf.log_dest : "stderr") !=
+	    0) {
 		fprintf(stderr, "cofferd: cannot open log %s\n", conf.log_dest);
 		cf_srv_conf_clear(&conf);
 		return 2;

@@ -36,8 +36,8 @@ CK_RV cf_module_open(const char *path, struct cf_module *m, char *err,
 	}
 	if (m->fl == NULL) {
 		CK_FUNCTION_LIST *l = NULL;
-		get_list = (CK_C_GetFunctionList)dlsym(m->dl,
-						       "C_GetFunctionList");
+		get_list =
+		    (CK_C_GetFunctionList)dlsym(m->dl, "C_GetFunctionList");
 		if (get_list == NULL || get_list(&l) != CKR_OK || l == NULL) {
 			snprintf(err, errlen,
 				 "%s: no C_GetInterface or C_GetFunctionList",

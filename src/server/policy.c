@@ -186,8 +186,8 @@ static void track(struct cf_srv *s, const struct cf_srv_call *c, CK_RV rv)
 
 /* "class=CKO_PRIVATE_KEY id=0a1b", looked up once per handle and cached:
  * the lookup is a module call, and the same key signs many times. */
-static void key_desc(struct cf_srv *s, const struct cf_srv_call *c,
-		     char *out, size_t outlen)
+static void key_desc(struct cf_srv *s, const struct cf_srv_call *c, char *out,
+		     size_t outlen)
 {
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
 	uint8_t id[64];
@@ -213,16 +213,17 @@ static void key_desc(struct cf_srv *s, const struct cf_srv_call *c,
 	    t[0].ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		return;
 	cn = cf_p11_class_name(cls);
-	off = (size_t)snprintf(out, outlen, "key=%lu class=%s id=",
-			       (unsigned long)c->key, cn ? cn : "?");
+	off = (size_t)snprintf(out, outlen,
+			       "key=%lu class=%s id=", (unsigned long)c->key,
+			       cn ? cn : "?");
 	if (t[1].ulValueLen == CK_UNAVAILABLE_INFORMATION ||
 	    t[1].ulValueLen > sizeof(id)) {
 		snprintf(out + off, outlen - off, "?");
 	} else {
 		for (CK_ULONG i = 0; i < t[1].ulValueLen && off + 3 < outlen;
 		     i++)
-			off += (size_t)snprintf(out + off, outlen - off,
-						"%02x", id[i]);
+			off += (size_t)snprintf(out + off, outlen - off, "%02x",
+						id[i]);
 		if (t[1].ulValueLen == 0)
 			snprintf(out + off, outlen - off, "-");
 	}
@@ -278,7 +279,8 @@ static void audit(struct cf_srv *s, const struct cf_srv_call *c, CK_RV rv)
 			 " new=%lu,%lu", (unsigned long)c->out[0],
 			 (unsigned long)c->out[1]);
 	if (c->has_slot)
-		snprintf(slot, sizeof(slot), " slot=%lu", (unsigned long)c->slot);
+		snprintf(slot, sizeof(slot), " slot=%lu",
+			 (unsigned long)c->slot);
 	if (c->has_session)
 		snprintf(slot, sizeof(slot), " session=%lu",
 			 (unsigned long)c->session);

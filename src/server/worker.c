@@ -41,6 +41,7 @@ struct worker {
 	bool reader_busy; /* a thread holds the read role */
 	unsigned idle;	  /* threads waiting for the read role */
 	unsigned inflight;
+	unsigned busy; /* calls taken and not yet answered */
 	bool stop;
 	bool closed; /* the connection is being freed: no more sends */
 	pthread_t *threads;
@@ -58,6 +59,17 @@ static void stop_locked(struct worker *w)
 	pthread_cond_broadcast(&w->cv);
 }
 
+/* The call has run: it no longer counts against the in-flight limit. This
+ * happens before its answer goes out, so a client that got the answer and
+ * sends its next call is never over the limit by a race. */
+static void call_done(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->inflight--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Runs one request and answers it. Returns false when the connection must
  * close (malformed request). */
 static bool execute(struct worker *w, const struct cf_frame *f)
@@ -69,6 +81,7 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
 	rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
+	call_done(w);
 	switch (rc) {
 	case 0:
 		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
@@ -134,6 +147,7 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 		return true;
 	}
 	w->inflight++;
+	w->busy++;
 	w->reader_busy = false;
 	/* Pass the read role on: to an idle thread, else to a new one. One
 	 * more thread than calls may run, so that a frame over the limit is
@@ -141,8 +155,8 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 	if (w->idle > 0) {
 		pthread_cond_signal(&w->cv);
 	} else if (w->nthreads < w->max_inflight) {
-		if (pthread_create(&w->threads[w->nthreads], NULL,
-				   serve_thread, w) == 0)
+		if (pthread_create(&w->threads[w->nthreads], NULL, serve_thread,
+				   w) == 0)
 			w->nthreads++;
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -150,7 +164,7 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 	keep = execute(w, f);
 
 	pthread_mutex_lock(&w->mu);
-	w->inflight--;
+	w->busy--;
 	pthread_cond_broadcast(&w->cv);
 	return keep;
 }
@@ -195,10 +209,9 @@ static void serve(struct worker *w)
 				cf_warn("conn=%lu %s: frame over the limit, "
 					"closing",
 					w->srv.conn_id, w->srv.peer);
-				cf_conn_send_error(w->conn, 0,
-						   CF_PERR_TOO_LARGE,
-						   "frame too large",
-						   SEND_TIMEOUT_MS);
+				cf_conn_send_error(
+				    w->conn, 0, CF_PERR_TOO_LARGE,
+				    "frame too large", SEND_TIMEOUT_MS);
 				pthread_mutex_lock(&w->mu);
 			} else if (rc != -ECONNRESET || !w->stop) {
 				cf_debug("conn=%lu: connection ended (%s)",
@@ -246,9 +259,8 @@ static void *signal_thread(void *arg)
 	stop_locked(w);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DRAIN_TIMEOUT_S;
-	while (w->inflight > 0)
-		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) ==
-		    ETIMEDOUT)
+	while (w->busy > 0)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
 			break;
 	if (!w->closed) {
 		cf_conn_send_error(w->conn, 0, CF_PERR_SHUTDOWN,
@@ -322,8 +334,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 		}
 	} else if (a->kind == CF_LISTEN_TLS) {
 		struct cf_tls_peer tp;
-		if (cf_tls_accept(a->tls, fd, hs_ms, &ssl, err,
-				  sizeof(err)) != 0) {
+		if (cf_tls_accept(a->tls, fd, hs_ms, &ssl, err, sizeof(err)) !=
+		    0) {
 			cf_warn("conn=%lu %s: TLS handshake failed: %s",
 				a->conn_id, a->addr, err);
 			close(fd);
@@ -380,9 +392,11 @@ int cf_worker_run(const struct cf_worker_args *a)
 		goto out_clear_srv;
 	}
 
+	if (conf->spin_usec > 0)
+		cf_conn_set_spin(w.conn, (unsigned)conf->spin_usec);
 	w.max_inflight = conf->max_inflight;
-	w.idle_ms = conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000)
-					   : -1;
+	w.idle_ms =
+	    conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000) : -1;
 	w.threads = calloc(w.max_inflight + 1, sizeof(*w.threads));
 	if (w.threads == NULL)
 		goto out_clear_srv;

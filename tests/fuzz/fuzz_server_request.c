@@ -36,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		cf_wout_init(&w, CF_FRAME_MAX_FLOOR);
 		rc = cf_srv_dispatch(&srv, (uint16_t)fn, data, size, &w);
-		if (rc != 0 && rc != -EBADMSG && rc != -ENOSYS &&
-		    rc != -ENOMEM)
+		if (rc != 0 && rc != -EBADMSG && rc != -ENOSYS && rc != -ENOMEM)
 			abort();
 		if (rc == 0 && w.len < 8)
 			abort(); /* every reply starts with its rv */

@@ -58,6 +58,8 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
+static void check_clean(void);
+
 static void forget(pid_t pid)
 {
 	for (size_t i = 0; i < nrunning; i++)
@@ -103,6 +105,13 @@ pid_t h_start(const char *conf, bool listen, const char *const *extra,
 	}
 	argv[n] = NULL;
 
+	/* Each cofferd's log alone, so a test reads only its own. */
+	{
+		int fd = open(h_path("cofferd.log"),
+			      O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -124,6 +133,7 @@ pid_t h_start(const char *conf, bool listen, const char *const *extra,
 		struct stat sb;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			forget(pid);
+			check_clean();
 			if (status != NULL)
 				*status = st;
 			return -1;
@@ -141,6 +151,14 @@ pid_t h_start(const char *conf, bool listen, const char *const *extra,
 	return -1;
 }
 
+/* A sanitizer report from cofferd or a worker fails the test. */
+static void check_clean(void)
+{
+	assert_false(h_log_has("runtime error:"));
+	assert_false(h_log_has("ERROR: AddressSanitizer"));
+	assert_false(h_log_has("ERROR: LeakSanitizer"));
+}
+
 int h_stop(pid_t pid)
 {
 	long deadline = now_ms() + T_MS;
@@ -150,6 +168,7 @@ int h_stop(pid_t pid)
 	while (now_ms() < deadline) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			forget(pid);
+			check_clean();
 			return st;
 		}
 		nap();
@@ -182,6 +201,15 @@ bool h_log_has(const char *s)
 		found = strstr(line, s) != NULL;
 	fclose(f);
 	return found;
+}
+
+bool h_wait_log(const char *s)
+{
+	long deadline = now_ms() + T_MS;
+
+	while (!h_log_has(s) && now_ms() < deadline)
+		nap();
+	return h_log_has(s);
 }
 
 size_t h_children(pid_t pid, pid_t *out, size_t max)
@@ -234,9 +262,8 @@ int h_unix_fd(void)
 void h_connect(struct h_cli *cli)
 {
 	memset(cli, 0, sizeof(*cli));
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &cli->c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &cli->c), 0);
 	assert_int_equal(cf_hello_client(cli->c, T_MS, &cli->hello), 0);
 }
 
@@ -385,8 +412,7 @@ CK_RV h_slot_of(struct h_cli *cli, const char *label, CK_SLOT_ID *slot)
 	return CKR_SLOT_ID_INVALID;
 }
 
-CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot,
-		     CK_SESSION_HANDLE *h)
+CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot, CK_SESSION_HANDLE *h)
 {
 	struct cf_wout w;
 	struct cf_frame f;

@@ -48,6 +48,9 @@ int h_stop(pid_t pid);
 void h_kill_all(void);
 /* Lines cofferd wrote so far contain s. */
 bool h_log_has(const char *s);
+/* Waits (bounded) until the log has s: workers log after the client saw
+ * the outcome. */
+bool h_wait_log(const char *s);
 /* PIDs of pid's children (cofferd's workers), how many. */
 size_t h_children(pid_t pid, pid_t *out, size_t max);
 
@@ -77,8 +80,7 @@ void h_expect_closed(struct h_cli *cli);
 CK_RV h_slot_list(struct h_cli *cli, CK_SLOT_ID *slots, CK_ULONG *n);
 CK_RV h_token_label(struct h_cli *cli, CK_SLOT_ID slot, char label[33]);
 CK_RV h_slot_of(struct h_cli *cli, const char *label, CK_SLOT_ID *slot);
-CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot,
-		     CK_SESSION_HANDLE *h);
+CK_RV h_open_session(struct h_cli *cli, CK_SLOT_ID slot, CK_SESSION_HANDLE *h);
 CK_RV h_close_session(struct h_cli *cli, CK_SESSION_HANDLE h);
 CK_RV h_random(struct h_cli *cli, CK_SESSION_HANDLE h, uint8_t *buf,
 	       CK_ULONG len);

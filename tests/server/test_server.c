@@ -210,9 +210,8 @@ static void test_server__unknown_function_keeps_connection(void **state)
 
 	(void)state;
 	h_connect(&cli);
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 999, 42, NULL,
-				      0, T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 999, 42, NULL, 0, T_MS), 0);
 	assert_int_equal(h_recv(&cli, &f), 0);
 	assert_int_equal(f.type, CF_FRAME_ERROR);
 	assert_int_equal(f.id, 42);
@@ -220,9 +219,8 @@ static void test_server__unknown_function_keeps_connection(void **state)
 	assert_int_equal(code, CF_PERR_UNKNOWN_FN);
 	cf_frame_clear(&f);
 	/* C_Initialize (1) is answered by the client, never carried. */
-	assert_int_equal(cf_conn_send(cli.c, CF_FRAME_REQUEST, 1, 43, NULL, 0,
-				      T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 1, 43, NULL, 0, T_MS), 0);
 	h_expect_error(&cli, CF_PERR_UNKNOWN_FN);
 	assert_int_equal(h_get_info(&cli), CKR_OK);
 	h_close(&cli);
@@ -233,18 +231,17 @@ static void test_server__wrong_protocol_version_is_refused(void **state)
 {
 	struct cf_conn *c = NULL;
 	struct h_cli cli;
-	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
-			     0, 99, 0, 99, 0, 1, 0, 0}; /* v99 .. v99 */
+	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0, 0,
+			     99,  0,   99,  0,	 1,   0,   0}; /* v99 .. v99 */
 	pid_t pid = h_start(NULL, true, NULL, NULL);
 
 	(void)state;
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	cli.c = c;
-	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
-				      sizeof(hello), T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello), T_MS),
+	    0);
 	h_expect_error(&cli, CF_PERR_VERSION);
 	h_expect_closed(&cli);
 	cf_conn_free(c);
@@ -265,13 +262,12 @@ static void test_server__uid_not_allowed_is_denied(void **state)
 	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
 		 (unsigned long)getuid() + 4242);
 	pid = h_start(conf, true, NULL, NULL);
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	/* The refusal arrives in place of the hello reply. */
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
-	assert_true(h_log_has("not in allow_uid"));
+	assert_true(h_wait_log("not in allow_uid"));
 	assert_int_equal(h_stop(pid), 0);
 }
 
@@ -281,20 +277,19 @@ static void test_server__uid_not_allowed_gets_denied_frame(void **state)
 	struct cf_conn *c = NULL;
 	struct h_cli cli;
 	uint8_t hello[16] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0,
-			     0, 1, 0, 1, 0, 1, 0, 0};
+			     0,	  1,   0,   1,	 0,   1,   0, 0};
 	pid_t pid;
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "allow_uid = %lu\n",
 		 (unsigned long)getuid() + 4242);
 	pid = h_start(conf, true, NULL, NULL);
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	cli.c = c;
-	assert_int_equal(cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello,
-				      sizeof(hello), T_MS),
-			 0);
+	assert_int_equal(
+	    cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello), T_MS),
+	    0);
 	h_expect_error(&cli, CF_PERR_DENIED);
 	h_expect_closed(&cli);
 	cf_conn_free(c);
@@ -335,9 +330,8 @@ static void test_server__sighup_reloads_access_rules(void **state)
 	while (!h_log_has("reloaded access rules") && now_ms() < deadline)
 		nap_ms(20);
 	assert_true(h_log_has("reloaded access rules"));
-	assert_int_equal(cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT,
-				     &c),
-			 0);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
 	cf_conn_free(c);
 	assert_int_equal(h_stop(pid), 0);
@@ -368,8 +362,7 @@ static void test_server__token_filter_hides_other_tokens(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
 	assert_string_equal(label, "alpha");
-	assert_int_equal(h_token_label(&cli, slot, label),
-			 CKR_SLOT_ID_INVALID);
+	assert_int_equal(h_token_label(&cli, slot, label), CKR_SLOT_ID_INVALID);
 	{
 		CK_SESSION_HANDLE s;
 		assert_int_equal(h_open_session(&cli, slot, &s),
@@ -420,6 +413,69 @@ static void test_server__session_limit_gives_session_count(void **state)
 	assert_int_equal(h_stop(pid), 0);
 }
 
+static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG bits = 3072;
+	CK_ATTRIBUTE pub[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	};
+	CK_ATTRIBUTE priv[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	};
+	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	bool got_limit = false, got_reply = false;
+	uint32_t code = 0;
+	pid_t pid = h_start("max_inflight = 1\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(cli.hello.max_inflight, 1);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	/* A slow call, and right behind it a second one. */
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, pub, 3);
+	cf_w_template(&w, priv, 3);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
+	    0);
+	cf_wout_clear(&w);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0, T_MS), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		if (f.id == 101) {
+			assert_int_equal(f.type, CF_FRAME_ERROR);
+			assert_int_equal(
+			    cf_conn_parse_error(&f, &code, NULL, 0), 0);
+			assert_int_equal(code, CF_PERR_LIMIT);
+			got_limit = true;
+		} else {
+			assert_int_equal(f.id, 100);
+			assert_int_equal(f.type, CF_FRAME_REPLY);
+			got_reply = true;
+		}
+		cf_frame_clear(&f);
+	}
+	assert_true(got_limit && got_reply);
+	/* The connection goes on. */
+	assert_int_equal(h_get_info(&cli), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
 static void test_server__idle_client_is_closed(void **state)
 {
 	struct h_cli cli;
@@ -432,6 +488,100 @@ static void test_server__idle_client_is_closed(void **state)
 	h_expect_closed(&cli);
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+static CK_RV call_simple(struct h_cli *cli, uint16_t fn, struct cf_wout *w)
+{
+	struct cf_frame f;
+	struct cf_win r;
+	CK_RV rv = h_call(cli, fn, w, &f, &r);
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	return rv;
+}
+
+static CK_RV login(struct h_cli *cli, CK_SESSION_HANDLE s, CK_USER_TYPE u,
+		   const char *pin)
+{
+	struct cf_wout w;
+	cf_wout_init(&w, 1024);
+	cf_w_ulong(&w, s);
+	cf_w_ulong(&w, u);
+	cf_w_bytes(&w, pin, (CK_ULONG)strlen(pin));
+	return call_simple(cli, 23, &w);
+}
+
+static void test_server__audit_logs_login_without_pin(void **state)
+{
+	struct h_cli cli;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	assert_int_equal(login(&cli, s, CKU_SO, "wrong-pin-777"),
+			 CKR_PIN_INCORRECT);
+	assert_int_equal(login(&cli, s, CKU_SO, "12345678"), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+	assert_true(h_log_has("C_Login session="));
+	assert_true(h_log_has("user=CKU_SO rv=CKR_PIN_INCORRECT"));
+	assert_true(h_log_has("user=CKU_SO rv=CKR_OK"));
+	assert_true(h_log_has("audit conn=1 uid="));
+	assert_false(h_log_has("wrong-pin-777"));
+	assert_false(h_log_has("12345678"));
+}
+
+static void test_server__audit_names_used_key_by_id(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key = 0;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG len = 16;
+	uint8_t id[3] = {0xc0, 0xff, 0xee};
+	CK_ATTRIBUTE t[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_DECRYPT, &yes, sizeof(yes)},
+	    {CKA_VALUE_LEN, &len, sizeof(len)},
+	    {CKA_ID, id, sizeof(id)},
+	};
+	CK_MECHANISM gen = {CKM_AES_KEY_GEN, NULL, 0};
+	CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, t, 5);
+	assert_int_equal(h_call(&cli, 84, &w, &f, &r), CKR_OK);
+	assert_true(cf_r_ulong(&r, &key));
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &ecb);
+	cf_w_ulong(&w, key);
+	assert_int_equal(call_simple(&cli, 39, &w), CKR_OK);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+	assert_true(h_log_has("C_GenerateKey session="));
+	assert_true(h_log_has("mech=CKM_AES_KEY_GEN"));
+	assert_true(h_log_has("class=CKO_SECRET_KEY id=c0ffee rv=CKR_OK"));
 }
 
 /* ---- processes --------------------------------------------------------- */
@@ -503,6 +653,122 @@ static void test_server__sigterm_exits_zero_and_removes_socket(void **state)
 	h_close(&cli);
 }
 
+static void test_server__bad_token_uri_is_refused_at_start(void **state)
+{
+	const char *const args[] = {"--token", "pkcs11:token=%zz", NULL};
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(h_start(NULL, true, args, &status), -1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_true(h_log_has("not a valid pkcs11: token URI"));
+}
+
+static void test_server__sigterm_answers_calls_in_flight(void **state)
+{
+	struct h_cli cli;
+	struct cf_wout w;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	CK_ULONG bits = 3072;
+	CK_ATTRIBUTE pub[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+	};
+	CK_ATTRIBUTE priv[] = {
+	    {CKA_TOKEN, &no, sizeof(no)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	};
+	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	bool got_keys = false, got_info = false;
+	uint64_t rv = 1;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+	int status;
+
+	(void)state;
+	h_connect(&cli);
+	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, pub, 3);
+	cf_w_template(&w, priv, 3);
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
+	    0);
+	cf_wout_clear(&w);
+	/* A quick call behind the slow one: once it is answered, the slow
+	 * one has been read and is running (or done). */
+	assert_int_equal(
+	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0, T_MS), 0);
+	while (!got_info) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		assert_int_equal(f.type, CF_FRAME_REPLY);
+		if (f.id == 100) {
+			cf_win_init(&r, f.payload, f.len);
+			assert_true(cf_r_u64(&r, &rv));
+			cf_win_clear(&r);
+			got_keys = true;
+		} else {
+			got_info = true;
+		}
+		cf_frame_clear(&f);
+	}
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	if (!got_keys) {
+		assert_int_equal(h_recv(&cli, &f), 0);
+		assert_int_equal(f.type, CF_FRAME_REPLY);
+		assert_int_equal(f.id, 100);
+		cf_win_init(&r, f.payload, f.len);
+		assert_true(cf_r_u64(&r, &rv));
+		cf_win_clear(&r);
+		cf_frame_clear(&f);
+	}
+	assert_int_equal(rv, CKR_OK);
+	h_expect_error(&cli, CF_PERR_SHUTDOWN);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	status = h_stop(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_server__max_clients_refuses_one_more(void **state)
+{
+	struct h_cli a;
+	struct cf_conn *c = NULL;
+	struct cf_hello hello;
+	pid_t pid = h_start("max_clients = 1\n", true, NULL, NULL);
+
+	(void)state;
+	h_connect(&a);
+	assert_int_equal(
+	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
+	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	cf_conn_free(c);
+	assert_int_equal(h_get_info(&a), CKR_OK);
+	h_close(&a);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__socket_gets_configured_mode(void **state)
+{
+	struct stat st;
+	pid_t pid = h_start("socket_mode = 0660\n", true, NULL, NULL);
+
+	(void)state;
+	assert_int_equal(stat(h_sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(h_stop(pid), 0);
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void test_server__plain_tcp_refused_by_default(void **state)
@@ -523,9 +789,8 @@ static void test_server__plain_tcp_only_on_loopback(void **state)
 	int status = 0;
 
 	(void)state;
-	assert_int_equal(h_start("allow_plain_tcp = yes\n", false, args,
-				 &status),
-			 -1);
+	assert_int_equal(
+	    h_start("allow_plain_tcp = yes\n", false, args, &status), -1);
 	assert_true(WIFEXITED(status));
 	assert_int_not_equal(WEXITSTATUS(status), 0);
 	assert_true(h_log_has("only on loopback"));
@@ -552,6 +817,7 @@ void test_server__tls_allowed_certificate_is_served(void **state);
 void test_server__tls_untrusted_ca_is_refused(void **state);
 void test_server__tls_certificate_not_allowed_is_denied(void **state);
 void test_server__tls_map_by_fingerprint(void **state);
+void test_server__plain_tcp_on_loopback_when_allowed(void **state);
 
 static int group_setup(void **state)
 {
@@ -581,31 +847,39 @@ static int each_teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_server__handshake_and_token_info),
-		T(test_server__session_and_random),
-		T(test_server__oversized_frame_is_refused),
-		T(test_server__truncated_frame_then_close),
-		T(test_server__garbage_after_handshake_closes),
-		T(test_server__malformed_payload_is_refused),
-		T(test_server__unknown_function_keeps_connection),
-		T(test_server__wrong_protocol_version_is_refused),
-		T(test_server__uid_not_allowed_is_denied),
-		T(test_server__uid_not_allowed_gets_denied_frame),
-		T(test_server__allowed_uid_is_served),
-		T(test_server__sighup_reloads_access_rules),
-		T(test_server__token_filter_hides_other_tokens),
-		T(test_server__map_narrows_tokens_per_peer),
-		T(test_server__session_limit_gives_session_count),
-		T(test_server__idle_client_is_closed),
-		T(test_server__killed_client_frees_its_worker),
-		T(test_server__sigterm_exits_zero_and_removes_socket),
-		T(test_server__plain_tcp_refused_by_default),
-		T(test_server__plain_tcp_only_on_loopback),
-		T(test_server__bad_config_names_file_and_line),
-		T(test_server__tls_allowed_certificate_is_served),
-		T(test_server__tls_untrusted_ca_is_refused),
-		T(test_server__tls_certificate_not_allowed_is_denied),
-		T(test_server__tls_map_by_fingerprint),
+	    T(test_server__handshake_and_token_info),
+	    T(test_server__session_and_random),
+	    T(test_server__oversized_frame_is_refused),
+	    T(test_server__truncated_frame_then_close),
+	    T(test_server__garbage_after_handshake_closes),
+	    T(test_server__malformed_payload_is_refused),
+	    T(test_server__unknown_function_keeps_connection),
+	    T(test_server__wrong_protocol_version_is_refused),
+	    T(test_server__uid_not_allowed_is_denied),
+	    T(test_server__uid_not_allowed_gets_denied_frame),
+	    T(test_server__allowed_uid_is_served),
+	    T(test_server__sighup_reloads_access_rules),
+	    T(test_server__token_filter_hides_other_tokens),
+	    T(test_server__map_narrows_tokens_per_peer),
+	    T(test_server__session_limit_gives_session_count),
+	    T(test_server__calls_over_inflight_limit_get_limit_error),
+	    T(test_server__idle_client_is_closed),
+	    T(test_server__audit_logs_login_without_pin),
+	    T(test_server__audit_names_used_key_by_id),
+	    T(test_server__killed_client_frees_its_worker),
+	    T(test_server__sigterm_exits_zero_and_removes_socket),
+	    T(test_server__sigterm_answers_calls_in_flight),
+	    T(test_server__bad_token_uri_is_refused_at_start),
+	    T(test_server__max_clients_refuses_one_more),
+	    T(test_server__socket_gets_configured_mode),
+	    T(test_server__plain_tcp_refused_by_default),
+	    T(test_server__plain_tcp_on_loopback_when_allowed),
+	    T(test_server__plain_tcp_only_on_loopback),
+	    T(test_server__bad_config_names_file_and_line),
+	    T(test_server__tls_allowed_certificate_is_served),
+	    T(test_server__tls_untrusted_ca_is_refused),
+	    T(test_server__tls_certificate_not_allowed_is_denied),
+	    T(test_server__tls_map_by_fingerprint),
 	};
 
 	g_argc = argc;

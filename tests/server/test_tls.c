@@ -28,6 +28,7 @@ void test_server__tls_allowed_certificate_is_served(void **state);
 void test_server__tls_untrusted_ca_is_refused(void **state);
 void test_server__tls_certificate_not_allowed_is_denied(void **state);
 void test_server__tls_map_by_fingerprint(void **state);
+void test_server__plain_tcp_on_loopback_when_allowed(void **state);
 
 static char app1_subject[256];
 static char app2_fp[96];
@@ -68,12 +69,12 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_subject_name(x, name) ||
-	    !X509_set_issuer_name(x, ca ? name
-					: X509_get_subject_name(issuer)))
+	    !X509_set_issuer_name(x, ca ? name : X509_get_subject_name(issuer)))
 		goto fail;
 	if (ca) {
 		if (!add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-		    !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign"))
+		    !add_ext(x, x, NID_key_usage,
+			     "critical,keyCertSign,cRLSign"))
 			goto fail;
 	} else {
 		if (!add_ext(x, issuer, NID_basic_constraints,
@@ -103,9 +104,9 @@ static bool write_pem(const char *file, X509 *x, EVP_PKEY *k)
 
 	if (f == NULL)
 		return false;
-	ok = x != NULL ? PEM_write_X509(f, x) == 1
-		       : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL,
-					      NULL) == 1;
+	ok = x != NULL
+		 ? PEM_write_X509(f, x) == 1
+		 : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
 	return fclose(f) == 0 && ok;
 }
 
@@ -143,7 +144,8 @@ int tls_setup(void)
 		goto out;
 	ca = make_cert(ca_k, "coffer test CA", NULL, NULL, NULL, 1);
 	rca = make_cert(rca_k, "coffer test CA", NULL, NULL, NULL, 1);
-	if (ca == NULL || rca == NULL || !write_pem(h_path("ca.pem"), ca, NULL) ||
+	if (ca == NULL || rca == NULL ||
+	    !write_pem(h_path("ca.pem"), ca, NULL) ||
 	    !write_pem(h_path("rogue-ca.pem"), rca, NULL))
 		goto out;
 	if (!leaf("server", "server", ca, ca_k, "DNS:localhost,IP:127.0.0.1", 2,
@@ -155,9 +157,8 @@ int tls_setup(void)
 		goto out;
 	/* The subject as cofferd prints it (RFC 2253). */
 	mem = BIO_new(BIO_s_mem());
-	if (mem == NULL ||
-	    X509_NAME_print_ex(mem, X509_get_subject_name(app1), 0,
-			       XN_FLAG_RFC2253) < 0)
+	if (mem == NULL || X509_NAME_print_ex(mem, X509_get_subject_name(app1),
+					      0, XN_FLAG_RFC2253) < 0)
 		goto out;
 	{
 		char *p = NULL;
@@ -240,8 +241,7 @@ static int tls_connect(int port, const char *name, struct h_cli *cli)
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	rc = cf_tls_connect(ctx, fd, "127.0.0.1", T_MS, &ssl, err,
-			    sizeof(err));
+	rc = cf_tls_connect(ctx, fd, "127.0.0.1", T_MS, &ssl, err, sizeof(err));
 	SSL_CTX_free(ctx);
 	if (rc != 0) {
 		close(fd);
@@ -282,7 +282,7 @@ void test_server__tls_untrusted_ca_is_refused(void **state)
 	snprintf(rules, sizeof(rules), "allow_subject = %s\n", app1_subject);
 	pid = start_tls(rules, &port);
 	assert_int_not_equal(tls_connect(port, "rogue", &cli), 0);
-	assert_true(h_log_has("TLS handshake failed"));
+	assert_true(h_wait_log("TLS handshake failed"));
 	assert_int_equal(h_stop(pid), 0);
 }
 
@@ -297,7 +297,7 @@ void test_server__tls_certificate_not_allowed_is_denied(void **state)
 	snprintf(rules, sizeof(rules), "allow_subject = %s\n", app1_subject);
 	pid = start_tls(rules, &port);
 	assert_int_not_equal(tls_connect(port, "app2", &cli), 0);
-	assert_true(h_log_has("not in allow_subject/allow_fingerprint"));
+	assert_true(h_wait_log("not in allow_subject/allow_fingerprint"));
 	assert_int_equal(h_stop(pid), 0);
 }
 
@@ -321,6 +321,34 @@ void test_server__tls_map_by_fingerprint(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(h_token_label(&cli, slots[0], label), CKR_OK);
 	assert_string_equal(label, "beta");
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+void test_server__plain_tcp_on_loopback_when_allowed(void **state)
+{
+	char listen[64];
+	const char *args[3] = {"--listen", listen, NULL};
+	struct sockaddr_in sa;
+	struct h_cli cli;
+	int port = free_port(), fd;
+	pid_t pid;
+
+	(void)state;
+	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
+	pid = h_start("allow_plain_tcp = yes\n", true, args, NULL);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	memset(&cli, 0, sizeof(cli));
+	assert_int_equal(cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &cli.c),
+			 0);
+	assert_int_equal(cf_hello_client(cli.c, T_MS, &cli.hello), 0);
+	assert_int_equal(h_get_info(&cli), CKR_OK);
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
 }
