@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -282,13 +283,14 @@ void cf_rpc_forget(void)
 	pthread_mutex_init(&rpc.lock, NULL);
 	cond_init_monotonic(&rpc.cond);
 	if (rpc.cur != NULL) {
-		SSL *ssl = cf_conn_ssl(rpc.cur->conn);
-
-		if (ssl != NULL)
-			SSL_set_quiet_shutdown(ssl, 1);
 		/* Callers of the parent had references; only the memory
-		 * counts now. */
-		rconn_free(rpc.cur);
+		 * counts now. OpenSSL may hold locks of the parent's threads,
+		 * so a TLS connection's memory is left alone and only its
+		 * socket closed (many children exec or _exit at once). */
+		if (cf_conn_ssl(rpc.cur->conn) != NULL)
+			close(cf_conn_fd(rpc.cur->conn));
+		else
+			rconn_free(rpc.cur);
 	}
 	rpc.cur = NULL;
 	rpc.connecting = false;
