@@ -39,15 +39,15 @@ struct cf_client_conf {
  * ~/.config/coffer/client.conf, else /etc/coffer/client.conf; none is
  * fine), then lets the environment override it (COFFER_SERVER,
  * COFFER_CLIENT_CERT, COFFER_CLIENT_KEY, COFFER_CLIENT_CA,
- * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS, COFFER_SPIN_USEC). Returns 0, or -1 with a
- * one-line reason in err (unreadable file, unknown key, bad value, no
- * server configured). Not thread-safe. */
+ * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS, COFFER_SPIN_USEC). Returns 0,
+ * or -1 with a one-line reason in err (unreadable file, unknown key, bad value,
+ * no server configured). Not thread-safe. */
 int cf_client_conf_load(struct cf_client_conf *c, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Parses "key = value" text on top of c; name is used in messages. */
 int cf_client_conf_parse(struct cf_client_conf *c, const char *name,
 			 const char *text, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Splits "tls://HOST:PORT" ("[v6]:PORT" too) into host and port. */
 int cf_client_parse_tls(const char *server, char *host, size_t hostlen,
@@ -155,8 +155,8 @@ CK_RV cf_client_session_get(CK_SESSION_HANDLE s, int msg, CK_ULONG *remote,
 			    bool *active);
 void cf_client_session_remove(CK_SESSION_HANDLE s);
 void cf_client_session_remove_slot(CK_SLOT_ID slot);
-void cf_client_session_msg(CK_SESSION_HANDLE s, int msg,
-			   CK_MECHANISM_TYPE mech, bool active);
+void cf_client_session_msg(CK_SESSION_HANDLE s, int msg, CK_MECHANISM_TYPE mech,
+			   bool active);
 /* C_SessionCancel's flags end the message operations they name. */
 void cf_client_session_cancel(CK_SESSION_HANDLE s, CK_FLAGS flags);
 void cf_client_sessions_clear(void);

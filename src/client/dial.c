@@ -19,8 +19,8 @@
 #include "wire/tls.h"
 
 /* Connects fd to addr within timeout_ms, leaving fd blocking. */
-static int connect_bounded(int fd, const struct sockaddr *addr,
-			   socklen_t alen, int timeout_ms)
+static int connect_bounded(int fd, const struct sockaddr *addr, socklen_t alen,
+			   int timeout_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 	int flags = fcntl(fd, F_GETFL), soerr = 0, r;
@@ -113,9 +113,9 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 	if (strncmp(conf->server, "unix:", 5) == 0) {
 		r = dial_unix(conf->server + 5, conf->connect_timeout_ms, &fd);
 	} else {
-		if (ctx == NULL || cf_client_parse_tls(conf->server, host,
-						       sizeof(host), port,
-						       sizeof(port)) != 0)
+		if (ctx == NULL ||
+		    cf_client_parse_tls(conf->server, host, sizeof(host), port,
+					sizeof(port)) != 0)
 			return -EINVAL;
 		r = dial_tcp(host, port, conf->connect_timeout_ms, &fd);
 		if (r == 0) {

@@ -44,8 +44,8 @@ static CK_ULONG build_param(struct msg_scratch *m, CK_MECHANISM_TYPE mech)
 		memcpy(base + f->off, &(void *){m->bufs[nbuf++]},
 		       sizeof(void *));
 		if (f->len_off != CF_PF_NO_LEN) {
-			CK_ULONG len = f->len_in_bits ? PARAM_BUF * 8
-						      : PARAM_BUF;
+			CK_ULONG len =
+			    f->len_in_bits ? PARAM_BUF * 8 : PARAM_BUF;
 
 			memcpy(base + f->len_off, &len, sizeof(len));
 		}

@@ -71,65 +71,63 @@ CF_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
 			       CK_INTERFACE_PTR_PTR out, CK_FLAGS flags);
 
 #define S(f) cf_client_##f
-#define FUNCTIONS_2_40(get_info_fn)                                           \
-	cf_client_initialize, cf_client_finalize, get_info_fn,                \
-		C_GetFunctionList, S(C_GetSlotList), S(C_GetSlotInfo),        \
-		S(C_GetTokenInfo), S(C_GetMechanismList),                     \
-		S(C_GetMechanismInfo), S(C_InitToken), S(C_InitPIN),          \
-		S(C_SetPIN), S(C_OpenSession), S(C_CloseSession),             \
-		S(C_CloseAllSessions), S(C_GetSessionInfo),                   \
-		S(C_GetOperationState), S(C_SetOperationState), S(C_Login),   \
-		S(C_Logout), S(C_CreateObject), S(C_CopyObject),              \
-		S(C_DestroyObject), S(C_GetObjectSize),                       \
-		S(C_GetAttributeValue), S(C_SetAttributeValue),               \
-		S(C_FindObjectsInit), S(C_FindObjects),                       \
-		S(C_FindObjectsFinal), S(C_EncryptInit), S(C_Encrypt),        \
-		S(C_EncryptUpdate), S(C_EncryptFinal), S(C_DecryptInit),      \
-		S(C_Decrypt), S(C_DecryptUpdate), S(C_DecryptFinal),          \
-		S(C_DigestInit), S(C_Digest), S(C_DigestUpdate),              \
-		S(C_DigestKey), S(C_DigestFinal), S(C_SignInit), S(C_Sign),   \
-		S(C_SignUpdate), S(C_SignFinal), S(C_SignRecoverInit),        \
-		S(C_SignRecover), S(C_VerifyInit), S(C_Verify),               \
-		S(C_VerifyUpdate), S(C_VerifyFinal), S(C_VerifyRecoverInit),  \
-		S(C_VerifyRecover), S(C_DigestEncryptUpdate),                 \
-		S(C_DecryptDigestUpdate), S(C_SignEncryptUpdate),             \
-		S(C_DecryptVerifyUpdate), S(C_GenerateKey),                   \
-		S(C_GenerateKeyPair), S(C_WrapKey), S(C_UnwrapKey),           \
-		S(C_DeriveKey), S(C_SeedRandom), S(C_GenerateRandom),         \
-		get_function_status, cancel_function, wait_for_slot_event
+#define FUNCTIONS_2_40(get_info_fn)                                            \
+	cf_client_initialize, cf_client_finalize, get_info_fn,                 \
+	    C_GetFunctionList, S(C_GetSlotList), S(C_GetSlotInfo),             \
+	    S(C_GetTokenInfo), S(C_GetMechanismList), S(C_GetMechanismInfo),   \
+	    S(C_InitToken), S(C_InitPIN), S(C_SetPIN), S(C_OpenSession),       \
+	    S(C_CloseSession), S(C_CloseAllSessions), S(C_GetSessionInfo),     \
+	    S(C_GetOperationState), S(C_SetOperationState), S(C_Login),        \
+	    S(C_Logout), S(C_CreateObject), S(C_CopyObject),                   \
+	    S(C_DestroyObject), S(C_GetObjectSize), S(C_GetAttributeValue),    \
+	    S(C_SetAttributeValue), S(C_FindObjectsInit), S(C_FindObjects),    \
+	    S(C_FindObjectsFinal), S(C_EncryptInit), S(C_Encrypt),             \
+	    S(C_EncryptUpdate), S(C_EncryptFinal), S(C_DecryptInit),           \
+	    S(C_Decrypt), S(C_DecryptUpdate), S(C_DecryptFinal),               \
+	    S(C_DigestInit), S(C_Digest), S(C_DigestUpdate), S(C_DigestKey),   \
+	    S(C_DigestFinal), S(C_SignInit), S(C_Sign), S(C_SignUpdate),       \
+	    S(C_SignFinal), S(C_SignRecoverInit), S(C_SignRecover),            \
+	    S(C_VerifyInit), S(C_Verify), S(C_VerifyUpdate), S(C_VerifyFinal), \
+	    S(C_VerifyRecoverInit), S(C_VerifyRecover),                        \
+	    S(C_DigestEncryptUpdate), S(C_DecryptDigestUpdate),                \
+	    S(C_SignEncryptUpdate), S(C_DecryptVerifyUpdate),                  \
+	    S(C_GenerateKey), S(C_GenerateKeyPair), S(C_WrapKey),              \
+	    S(C_UnwrapKey), S(C_DeriveKey), S(C_SeedRandom),                   \
+	    S(C_GenerateRandom), get_function_status, cancel_function,         \
+	    wait_for_slot_event
 
 static CK_FUNCTION_LIST functions_2_40 = {
-	{2, 40},
-	FUNCTIONS_2_40(get_info_2_40),
+    {2, 40},
+    FUNCTIONS_2_40(get_info_2_40),
 };
 
 static CK_FUNCTION_LIST_3_0 functions_3_0 = {
-	{3, 0},
-	FUNCTIONS_2_40(get_info_3_0),
-	C_GetInterfaceList,
-	C_GetInterface,
-	S(C_LoginUser),
-	S(C_SessionCancel),
-	S(C_MessageEncryptInit),
-	S(C_EncryptMessage),
-	S(C_EncryptMessageBegin),
-	S(C_EncryptMessageNext),
-	S(C_MessageEncryptFinal),
-	S(C_MessageDecryptInit),
-	S(C_DecryptMessage),
-	S(C_DecryptMessageBegin),
-	S(C_DecryptMessageNext),
-	S(C_MessageDecryptFinal),
-	S(C_MessageSignInit),
-	S(C_SignMessage),
-	S(C_SignMessageBegin),
-	S(C_SignMessageNext),
-	S(C_MessageSignFinal),
-	S(C_MessageVerifyInit),
-	S(C_VerifyMessage),
-	S(C_VerifyMessageBegin),
-	S(C_VerifyMessageNext),
-	S(C_MessageVerifyFinal),
+    {3, 0},
+    FUNCTIONS_2_40(get_info_3_0),
+    C_GetInterfaceList,
+    C_GetInterface,
+    S(C_LoginUser),
+    S(C_SessionCancel),
+    S(C_MessageEncryptInit),
+    S(C_EncryptMessage),
+    S(C_EncryptMessageBegin),
+    S(C_EncryptMessageNext),
+    S(C_MessageEncryptFinal),
+    S(C_MessageDecryptInit),
+    S(C_DecryptMessage),
+    S(C_DecryptMessageBegin),
+    S(C_DecryptMessageNext),
+    S(C_MessageDecryptFinal),
+    S(C_MessageSignInit),
+    S(C_SignMessage),
+    S(C_SignMessageBegin),
+    S(C_SignMessageNext),
+    S(C_MessageSignFinal),
+    S(C_MessageVerifyInit),
+    S(C_VerifyMessage),
+    S(C_VerifyMessageBegin),
+    S(C_VerifyMessageNext),
+    S(C_MessageVerifyFinal),
 };
 
 static CK_UTF8CHAR interface_name[] = "PKCS 11";
@@ -137,8 +135,8 @@ static CK_UTF8CHAR interface_name[] = "PKCS 11";
 /* The default (first) interface is 3.0. Not CKF_INTERFACE_FORK_SAFE: a
  * forked child must call C_Initialize again. */
 static CK_INTERFACE interfaces[] = {
-	{interface_name, &functions_3_0, 0},
-	{interface_name, &functions_2_40, 0},
+    {interface_name, &functions_3_0, 0},
+    {interface_name, &functions_2_40, 0},
 };
 #define NINTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
 
@@ -181,8 +179,8 @@ CF_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
 	for (size_t i = 0; i < NINTERFACES; i++) {
 		const CK_VERSION *v = interfaces[i].pFunctionList;
 
-		if (version != NULL && (v->major != version->major ||
-					v->minor != version->minor))
+		if (version != NULL &&
+		    (v->major != version->major || v->minor != version->minor))
 			continue;
 		if ((interfaces[i].flags & flags) != flags)
 			continue;

@@ -128,8 +128,7 @@ static void rconn_put_locked(struct rconn *rc, struct rconn **to_free)
 
 /* Drops rc: every caller waiting on it fails with err, the library
  * forgets it, and the stream is shut down so a blocked reader returns. */
-static void rconn_kill_locked(struct rconn *rc, int err,
-			      struct rconn **to_free)
+static void rconn_kill_locked(struct rconn *rc, int err, struct rconn **to_free)
 {
 	if (!rc->dead) {
 		rc->dead = true;
@@ -339,7 +338,8 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 		char reason[128];
 		uint32_t code = 0;
 
-		if (cf_conn_parse_error(f, &code, reason, sizeof(reason)) != 0 ||
+		if (cf_conn_parse_error(f, &code, reason, sizeof(reason)) !=
+			0 ||
 		    code == 0)
 			code = CF_PERR_MALFORMED;
 		else if (code != CF_PERR_UNKNOWN_FN)
@@ -361,8 +361,7 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 /* Reads frames until p is answered or rc fails. Called with the lock held
  * and the read role taken; returns with the lock held. */
 static void read_locked(struct rconn *rc, struct pending *p,
-			const struct timespec *deadline,
-			struct rconn **to_free)
+			const struct timespec *deadline, struct rconn **to_free)
 {
 	while (!p->done && !rc->dead) {
 		struct cf_frame f;
@@ -459,8 +458,8 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 		}
 	}
 	if (rc->dead) {
-		rv = c->gen != 0 ? CKR_SESSION_HANDLE_INVALID
-				 : CKR_DEVICE_ERROR;
+		rv =
+		    c->gen != 0 ? CKR_SESSION_HANDLE_INVALID : CKR_DEVICE_ERROR;
 		*retry = c->gen == 0 && !fresh;
 		goto out_put;
 	}
@@ -519,8 +518,8 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 	} else {
 		cf_frame_clear(&p.frame);
 		rv = map_failure(c, &p);
-		*retry = c->gen == 0 && !fresh && p.err != 0 &&
-			 p.err != -ETIMEDOUT;
+		*retry =
+		    c->gen == 0 && !fresh && p.err != 0 && p.err != -ETIMEDOUT;
 	}
 out_put:
 	rconn_put_locked(rc, &to_free);
@@ -541,8 +540,8 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 		return c->req.len >= c->req.max ? CKR_DATA_LEN_RANGE
 						: CKR_HOST_MEMORY;
 	pthread_mutex_lock(&rpc.lock);
-	timeout_ms = rpc.conf != NULL ? rpc.conf->timeout_ms
-				      : CF_CLIENT_TIMEOUT_DEFAULT;
+	timeout_ms =
+	    rpc.conf != NULL ? rpc.conf->timeout_ms : CF_CLIENT_TIMEOUT_DEFAULT;
 	pthread_mutex_unlock(&rpc.lock);
 	deadline = deadline_in(timeout_ms);
 	rv = roundtrip_once(c, &deadline, &retry);

@@ -94,8 +94,8 @@ CK_RV cf_client_session_add(struct cf_client_call *c, CK_SLOT_ID slot,
 	}
 	tab.serial++;
 	memset(e, 0, sizeof(*e));
-	e->local = (CK_SESSION_HANDLE)((tab.serial << IDX_BITS) |
-				       (CK_ULONG)(idx + 1));
+	e->local =
+	    (CK_SESSION_HANDLE)((tab.serial << IDX_BITS) | (CK_ULONG)(idx + 1));
 	e->remote = remote;
 	e->gen = c->used_gen;
 	e->slot = slot;
@@ -146,8 +146,8 @@ void cf_client_session_remove_slot(CK_SLOT_ID slot)
 	pthread_mutex_unlock(&tab.lock);
 }
 
-void cf_client_session_msg(CK_SESSION_HANDLE s, int msg,
-			   CK_MECHANISM_TYPE mech, bool active)
+void cf_client_session_msg(CK_SESSION_HANDLE s, int msg, CK_MECHANISM_TYPE mech,
+			   bool active)
 {
 	struct entry *e;
 

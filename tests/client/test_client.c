@@ -96,8 +96,7 @@ static void cofferd_start(void)
 		if (getppid() != parent)
 			_exit(127);
 		execl(cofferd_path, cofferd_path, "--module", inner_path,
-		      "--listen", listen, "--log-level", "error",
-		      (char *)NULL);
+		      "--listen", listen, "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
 	setpgid(t.cofferd, t.cofferd);
@@ -172,7 +171,8 @@ static void *fake_main(void *arg)
 			struct cf_hello h;
 
 			/* c owns fd, even on failure. */
-			if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) != 0)
+			if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) !=
+			    0)
 				continue;
 			(void)cf_hello_server(c, 5000, CF_FRAME_MAX_DEFAULT, 4,
 					      &h);
@@ -321,9 +321,9 @@ static CK_SESSION_HANDLE open_session(CK_SLOT_ID slot)
 {
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 
-	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL,
-					    NULL, &s),
-			 CKR_OK);
+	assert_int_equal(
+	    p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s),
+	    CKR_OK);
 	return s;
 }
 
@@ -580,8 +580,7 @@ static void test_client__threads_sign_concurrently(void **state)
 	initialize();
 	slot = make_token();
 	login = open_session(slot);
-	assert_int_equal(p11->C_Login(login, CKU_USER, PIN(USER_PIN)),
-			 CKR_OK);
+	assert_int_equal(p11->C_Login(login, CKU_USER, PIN(USER_PIN)), CKR_OK);
 	/* A session object: every session of this application sees it. */
 	assert_int_equal(p11->C_CreateObject(login, tmpl, 5, &key), CKR_OK);
 	for (int i = 0; i < NTHREADS; i++) {
@@ -638,8 +637,9 @@ int main(int argc, char **argv)
 	cofferd_path = getenv("COFFER_TEST_COFFERD");
 	inner_path = getenv("COFFER_TEST_INNER");
 	if (argc < 2 || cofferd_path == NULL || inner_path == NULL) {
-		fprintf(stderr, "usage: COFFER_TEST_COFFERD=... "
-				"COFFER_TEST_INNER=... %s CLIENT_MODULE\n",
+		fprintf(stderr,
+			"usage: COFFER_TEST_COFFERD=... "
+			"COFFER_TEST_INNER=... %s CLIENT_MODULE\n",
 			argv[0]);
 		return 2;
 	}

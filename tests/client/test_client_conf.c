@@ -16,8 +16,8 @@
 #include "client/client.h"
 
 static const char *envs[] = {
-    "COFFER_CLIENT_CONF", "COFFER_SERVER",	 "COFFER_CLIENT_CERT",
-    "COFFER_CLIENT_KEY",  "COFFER_CLIENT_CA", "COFFER_TIMEOUT_MS",
+    "COFFER_CLIENT_CONF",	 "COFFER_SERVER",    "COFFER_CLIENT_CERT",
+    "COFFER_CLIENT_KEY",	 "COFFER_CLIENT_CA", "COFFER_TIMEOUT_MS",
     "COFFER_CONNECT_TIMEOUT_MS", "COFFER_SPIN_USEC", "HOME"};
 
 static char path[64];
@@ -136,8 +136,7 @@ static void test_client_conf__bad_values_fail(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		write_conf(bad[i]);
-		assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)),
-				 -1);
+		assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), -1);
 		assert_true(err[0] != '\0');
 		unlink(path);
 		snprintf(path, sizeof(path), "/tmp/coffer-client-conf-XXXXXX");

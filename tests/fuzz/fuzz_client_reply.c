@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const CK_MECHANISM_TYPE mechs[] = {
-	    CKM_AES_GCM, CKM_AES_CCM, CKM_CHACHA20_POLY1305,
-	    CKM_VENDOR_DEFINED};
+	static const CK_MECHANISM_TYPE mechs[] = {CKM_AES_GCM, CKM_AES_CCM,
+						  CKM_CHACHA20_POLY1305,
+						  CKM_VENDOR_DEFINED};
 	uint16_t fn;
 	CK_MECHANISM_TYPE mech;
 
