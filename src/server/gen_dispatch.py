@@ -110,8 +110,8 @@ def gen_function(fid, name, args):
             dec.append("cf_r_ulong(r, &%s_len);" % a)
             post_alloc = ("if (rv == CKR_OK && %s_len > s->out_cap)\n"
                           "\t\trv = CKR_ARGUMENTS_BAD;\n"
-                          "\tif (rv == CKR_OK && %s_len > 0) {\n"
-                          "\t\t%s = calloc(1, %s_len);\n"
+                          "\tif (rv == CKR_OK) {\n"
+                          "\t\t%s = calloc(1, %s_len > 0 ? %s_len : 1);\n"
                           "\t\tif (%s == NULL)\n"
                           "\t\t\trv = CKR_HOST_MEMORY;\n"
                           "\t}" % (a, a, a, a, a))
