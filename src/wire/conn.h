@@ -113,4 +113,50 @@ int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out);
 int cf_hello_server(struct cf_conn *c, int timeout_ms, uint32_t max_frame,
 		    uint32_t max_inflight, struct cf_hello *out);
 
+/*
+ * Additions to the contract above.
+ *
+ * After -EMSGSIZE, or -ETIMEDOUT once part of a frame had arrived, the
+ * receiving side is out of step with the peer: later receives return
+ * -ECONNRESET (sending still works, so a CF_FRAME_ERROR can go out). After
+ * a send returned -ETIMEDOUT part-way through a frame, later sends return
+ * -EPIPE. cf_conn_free never writes (no TLS close_notify): a process that
+ * inherited a connection over fork() may free it without disturbing the
+ * parent's stream; use cf_conn_close_write for an orderly close.
+ */
+
+/* The mid-frame bound of cf_conn_recv when it is called with timeout_ms < 0
+ * (wait forever for the first byte, but not for the rest). */
+#define CF_CONN_STALL_MS 30000
+
+/* The current receive bound (after the handshake: the agreed one). */
+uint32_t cf_conn_max_frame(const struct cf_conn *c);
+
+/* Opt-in low latency: before it sleeps in poll(), the receiver polls
+ * without sleeping for up to usec microseconds, saving the wake-up when a
+ * reply is close. Burns that much CPU per wait. 0 (the default) turns it
+ * off. Thread-safe. */
+void cf_conn_set_spin(struct cf_conn *c, unsigned usec);
+
+/* Half-close: this side sends no more frames (TLS: close_notify, then
+ * shutdown(SHUT_WR)); receiving goes on until the peer closes too, when
+ * cf_conn_recv returns -ECONNRESET. Later sends return -EPIPE. Returns 0 or
+ * -errno. Thread-safe (takes the send lock). */
+int cf_conn_close_write(struct cf_conn *c, int timeout_ms);
+
+/* Decodes a CF_FRAME_ERROR payload, which is u32 code, u32 length and that
+ * many bytes of reason (UTF-8, no NUL). reason gets a NUL-terminated copy,
+ * cut to reasonlen - 1 bytes and with control characters replaced by '?';
+ * reason may be NULL. Returns 0 or -EPROTO (not an error frame, or a bad
+ * payload). */
+int cf_conn_parse_error(const struct cf_frame *f, uint32_t *code,
+			char *reason, size_t reasonlen);
+
+/* A BIO over the connected socket fd for OpenSSL: every read and write is
+ * non-blocking (MSG_DONTWAIT) and writes never raise SIGPIPE
+ * (MSG_NOSIGNAL). It never closes fd. cf_tls_accept and cf_tls_connect put
+ * it under their SSL objects; cf_conn_new puts it under an SSL that came
+ * with another BIO. NULL when out of memory. */
+BIO *cf_conn_bio_new(int fd);
+
 #endif

@@ -1,0 +1,177 @@
+/*
+ * client.h - the inside of libcoffer-client.so: its configuration, the one
+ * connection to cofferd that every thread shares, and the table that maps
+ * the application's session handles to the server's.
+ *
+ * Threads: everything here is thread-safe unless it says otherwise. Lock
+ * order: the library lock (rpc.c) and the session-table lock (session.c)
+ * are never held together; neither is held across a network wait.
+ */
+#ifndef CF_CLIENT_H
+#define CF_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coffer/pkcs11.h"
+#include "wire/codec.h"
+#include "wire/conn.h"
+
+/* ---- configuration (config.c) ----------------------------------------- */
+
+#define CF_CLIENT_PATH_MAX 4096
+#define CF_CLIENT_TIMEOUT_DEFAULT 30000
+#define CF_CLIENT_CONNECT_TIMEOUT_DEFAULT 5000
+
+struct cf_client_conf {
+	char source[CF_CLIENT_PATH_MAX]; /* config file read, "" if none */
+	char server[CF_CLIENT_PATH_MAX]; /* "unix:PATH" or "tls://HOST:PORT" */
+	char cert[CF_CLIENT_PATH_MAX];
+	char key[CF_CLIENT_PATH_MAX];
+	char ca[CF_CLIENT_PATH_MAX];
+	int timeout_ms;		/* one call's round trip */
+	int connect_timeout_ms; /* connect, TLS handshake and hello */
+};
+
+/* Reads the config file (COFFER_CLIENT_CONF, which must then exist, else
+ * ~/.config/coffer/client.conf, else /etc/coffer/client.conf; none is
+ * fine), then lets the environment override it (COFFER_SERVER,
+ * COFFER_CLIENT_CERT, COFFER_CLIENT_KEY, COFFER_CLIENT_CA,
+ * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS). Returns 0, or -1 with a
+ * one-line reason in err (unreadable file, unknown key, bad value, no
+ * server configured). Not thread-safe. */
+int cf_client_conf_load(struct cf_client_conf *c, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Parses "key = value" text on top of c; name is used in messages. */
+int cf_client_conf_parse(struct cf_client_conf *c, const char *name,
+			 const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Splits "tls://HOST:PORT" ("[v6]:PORT" too) into host and port. */
+int cf_client_parse_tls(const char *server, char *host, size_t hostlen,
+			char *port, size_t portlen);
+
+/* ---- dialing (dial.c) ------------------------------------------------- */
+
+/* Opens a stream to the configured server, does the TLS handshake when
+ * tls:// (ctx must then be non-NULL) and the protocol hello. Returns 0 or
+ * -errno; *out owns the socket. Blocks at most about connect_timeout_ms. */
+int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
+		   struct cf_conn **out, struct cf_hello *hello);
+
+/* ---- library state and calls (library.c, rpc.c) ---------------------- */
+
+/* Message operations a session may have running, one of each. */
+enum cf_msg_op {
+	CF_MSG_NONE = -1,
+	CF_MSG_ENCRYPT = 0,
+	CF_MSG_DECRYPT,
+	CF_MSG_SIGN,
+	CF_MSG_VERIFY,
+	CF_MSG_NOPS,
+};
+
+/* One call in progress: what a generated stub keeps on its stack. */
+struct cf_client_call {
+	uint16_t fn;
+	uint64_t gen;		 /* connection the session lives on; 0: any */
+	uint64_t used_gen;	 /* connection the round trip went over */
+	CK_SESSION_HANDLE local; /* the application's handle, or 0 */
+	CK_ULONG remote;	 /* the server's handle */
+	CK_MECHANISM_TYPE msg_mech;
+	bool msg_active;
+	struct cf_wout req;
+	struct cf_frame rep;
+	struct cf_win rd; /* over rep's payload after a round trip */
+	bool have_rd;
+};
+
+/* CKR_CRYPTOKI_NOT_INITIALIZED unless C_Initialize succeeded in this
+ * process (a forked child must call it again). */
+CK_RV cf_client_ready(void);
+
+/* Start a call without session (c->gen 0: any connection, reconnecting
+ * if needed) or on a session (its connection only; msg names the message
+ * operation whose mechanism a msgparam follows). On error c needs no
+ * cf_client_end. */
+CK_RV cf_client_begin(struct cf_client_call *c, uint16_t fn);
+CK_RV cf_client_begin_session(struct cf_client_call *c, uint16_t fn,
+			      CK_SESSION_HANDLE s, int msg);
+/* Sends c->req and waits for the reply; on CKR_OK c->rd reads its
+ * payload. Connection failures map to CKR_DEVICE_ERROR (no reply within
+ * the timeout, server unreachable), CKR_DEVICE_REMOVED (a session's
+ * connection lost mid-call), CKR_SESSION_HANDLE_INVALID (the session's
+ * connection is already gone), CKR_FUNCTION_NOT_SUPPORTED (the server does
+ * not know the function). */
+CK_RV cf_client_roundtrip(struct cf_client_call *c);
+void cf_client_end(struct cf_client_call *c);
+
+/* Reads a reply's leading u64 rv; false if absent or wider than CK_RV. */
+bool cf_client_read_rv(struct cf_win *r, CK_RV *rv);
+/* fillbuf's reply: exactly len bytes when rv is CKR_OK. */
+bool cf_client_r_fillbuf(struct cf_win *r, CK_RV rv, CK_BYTE_PTR buf,
+			 CK_ULONG len);
+/* handles_out's reply: at most max handles, their count in *n. */
+bool cf_client_r_handles(struct cf_win *r, CK_RV rv, CK_ULONG *arr,
+			 CK_ULONG max, CK_ULONG *n);
+
+/* The library's lifetime (library.c). */
+CK_RV cf_client_initialize(CK_VOID_PTR args);
+CK_RV cf_client_finalize(CK_VOID_PTR reserved);
+
+/* rpc.c: the shared connection. Called by library.c with the library
+ * set up; not thread-safe against calls in flight (C_Finalize's rule). */
+void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls);
+/* Tries to connect now; failure is not an error (calls retry). */
+void cf_rpc_connect_now(void);
+/* Closes gracefully: shuts down the write side, waits (bounded) for the
+ * server to close, frees. */
+void cf_rpc_shutdown(void);
+/* After fork in the child: forgets the parent's connection without
+ * touching the stream the parent still uses. */
+void cf_rpc_forget(void);
+/* The generation of the current connection, 0 when there is none. */
+uint64_t cf_rpc_current_gen(void);
+
+/* ---- sessions (session.c) --------------------------------------------- */
+
+/* Records a session the server opened on c's connection and gives the
+ * application its local handle in *out. CKR_HOST_MEMORY if the table is
+ * full (the remote session is then closed again). */
+CK_RV cf_client_session_add(struct cf_client_call *c, CK_SLOT_ID slot,
+			    CK_ULONG remote, CK_SESSION_HANDLE *out);
+/* Looks a local handle up: its remote handle, connection and message
+ * mechanism. CKR_SESSION_HANDLE_INVALID if unknown. */
+CK_RV cf_client_session_get(CK_SESSION_HANDLE s, int msg, CK_ULONG *remote,
+			    uint64_t *gen, CK_MECHANISM_TYPE *mech,
+			    bool *active);
+void cf_client_session_remove(CK_SESSION_HANDLE s);
+void cf_client_session_remove_slot(CK_SLOT_ID slot);
+void cf_client_session_msg(CK_SESSION_HANDLE s, int msg,
+			   CK_MECHANISM_TYPE mech, bool active);
+/* C_SessionCancel's flags end the message operations they name. */
+void cf_client_session_cancel(CK_SESSION_HANDLE s, CK_FLAGS flags);
+void cf_client_sessions_clear(void);
+/* After fork in the child. */
+void cf_client_sessions_reset(void);
+
+/* ---- fuzzing (fuzz.c) ------------------------------------------------- */
+
+#define CF_FUZZ_NUL 8
+#define CF_FUZZ_NATTR 4
+
+struct cf_fuzz_scratch {
+	uint8_t buf[256];
+	CK_ULONG ulongs[CF_FUZZ_NUL];
+	CK_ATTRIBUTE attrs[CF_FUZZ_NATTR];
+	uint8_t vals[CF_FUZZ_NATTR][64];
+};
+
+/* Feeds data as the reply payload of wire function fn (and, for the
+ * message functions, of a message operation of mech) to its decoder with
+ * scratch outputs. Never crashes, whatever data holds. */
+CK_RV cf_client_fuzz_reply(uint16_t fn, CK_MECHANISM_TYPE mech,
+			   const uint8_t *data, size_t len);
+
+#endif

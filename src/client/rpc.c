@@ -1,0 +1,540 @@
+/*
+ * rpc.c - one connection to cofferd shared by every thread of the
+ * application, calls multiplexed on it by request id.
+ *
+ * There is no reader thread. A caller sends its request, then either takes
+ * the read role (if no one holds it) and reads frames, handing other
+ * callers their replies, until its own reply arrives, or waits on its own
+ * condition variable until the reader hands it its reply or the read role.
+ * A single-threaded application thus pays exactly one send and one receive
+ * per call, and a reply costs at most one wake-up.
+ *
+ * A connection that fails (EOF, reset, protocol violation, a call with no
+ * reply within the timeout) is dropped whole: its calls in flight fail, and
+ * the sessions opened on it are invalid from then on (they carry the
+ * connection's generation). Calls without a session connect again.
+ */
+#include "client/client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/log.h"
+
+/* A caller waiting for its reply. Lives on the caller's stack. */
+struct pending {
+	struct pending *next;
+	uint32_t id;
+	uint16_t fn;
+	bool done;
+	int err;       /* 0, or -errno: the connection failed */
+	uint32_t perr; /* CF_FRAME_ERROR code, 0 for none */
+	struct cf_frame frame;
+	pthread_cond_t cv;
+};
+
+struct rconn {
+	struct cf_conn *conn;
+	uint64_t gen;
+	uint32_t max_inflight;
+	uint32_t max_frame;
+	uint32_t inflight;
+	uint32_t next_id;
+	unsigned refs; /* the library's pointer, plus one per caller */
+	bool reading;
+	bool dead;
+	struct pending *pending;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* slots freed, connection attempts ended */
+	const struct cf_client_conf *conf;
+	SSL_CTX *tls;
+	struct rconn *cur;
+	uint64_t gen;	   /* of the last connection made */
+	uint64_t attempts; /* connection attempts ended */
+	bool connecting;
+} rpc = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static void rpc_cond_init(void)
+{
+	cond_init_monotonic(&rpc.cond);
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+static struct timespec deadline_in(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Milliseconds left until d, 0 when past. */
+static int ms_left(const struct timespec *d)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(d->tv_sec - now.tv_sec) * 1000 +
+	     (d->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static void rconn_free(struct rconn *rc)
+{
+	if (rc == NULL)
+		return;
+	cf_conn_free(rc->conn);
+	free(rc);
+}
+
+static void rconn_put_locked(struct rconn *rc, struct rconn **to_free)
+{
+	if (--rc->refs == 0)
+		*to_free = rc;
+}
+
+/* Drops rc: every caller waiting on it fails with err, the library
+ * forgets it, and the stream is shut down so a blocked reader returns. */
+static void rconn_kill_locked(struct rconn *rc, int err,
+			      struct rconn **to_free)
+{
+	if (!rc->dead) {
+		rc->dead = true;
+		cf_conn_shutdown(rc->conn);
+		for (struct pending *p = rc->pending; p != NULL; p = p->next) {
+			if (p->done)
+				continue;
+			p->done = true;
+			p->err = err;
+			pthread_cond_signal(&p->cv);
+		}
+	}
+	if (rpc.cur == rc) {
+		rpc.cur = NULL;
+		rconn_put_locked(rc, to_free);
+	}
+	pthread_cond_broadcast(&rpc.cond);
+}
+
+/* Connects unless a connection is up; one thread dials at a time and the
+ * others wait for its outcome. Called and returns with the lock held. */
+static CK_RV connect_locked(const struct timespec *deadline)
+{
+	struct cf_conn *conn = NULL;
+	struct cf_hello hello;
+	struct rconn *rc;
+	uint64_t seen;
+	int r;
+
+	while (rpc.connecting) {
+		seen = rpc.attempts;
+		while (rpc.connecting && rpc.attempts == seen)
+			if (pthread_cond_timedwait(&rpc.cond, &rpc.lock,
+						   deadline) == ETIMEDOUT)
+				return CKR_DEVICE_ERROR;
+		if (rpc.cur != NULL)
+			return CKR_OK;
+		/* The attempt this caller waited for failed: so does it. */
+		return CKR_DEVICE_ERROR;
+	}
+	if (rpc.cur != NULL)
+		return CKR_OK;
+	if (rpc.conf == NULL)
+		return CKR_DEVICE_ERROR;
+	rpc.connecting = true;
+	pthread_mutex_unlock(&rpc.lock);
+	r = cf_client_dial(rpc.conf, rpc.tls, &conn, &hello);
+	rc = r == 0 ? calloc(1, sizeof(*rc)) : NULL;
+	pthread_mutex_lock(&rpc.lock);
+	rpc.connecting = false;
+	rpc.attempts++;
+	pthread_cond_broadcast(&rpc.cond);
+	if (rc == NULL) {
+		/* Outside the lock would be nicer, but conn is only set when
+		 * the allocation failed, which is rare. */
+		cf_conn_free(conn);
+		return CKR_DEVICE_ERROR;
+	}
+	rc->conn = conn;
+	rc->gen = ++rpc.gen;
+	rc->max_inflight = hello.max_inflight > 0 ? hello.max_inflight : 1;
+	rc->max_frame = hello.max_frame;
+	rc->next_id = 1;
+	rc->refs = 1;
+	rpc.cur = rc;
+	return CKR_OK;
+}
+
+void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls)
+{
+	pthread_once(&cond_once, rpc_cond_init);
+	pthread_mutex_lock(&rpc.lock);
+	rpc.conf = conf;
+	rpc.tls = tls;
+	pthread_mutex_unlock(&rpc.lock);
+}
+
+void cf_rpc_connect_now(void)
+{
+	struct timespec d;
+
+	pthread_mutex_lock(&rpc.lock);
+	d = deadline_in(rpc.conf != NULL ? rpc.conf->connect_timeout_ms
+					 : CF_CLIENT_CONNECT_TIMEOUT_DEFAULT);
+	(void)connect_locked(&d);
+	pthread_mutex_unlock(&rpc.lock);
+}
+
+uint64_t cf_rpc_current_gen(void)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&rpc.lock);
+	g = rpc.cur != NULL && !rpc.cur->dead ? rpc.cur->gen : 0;
+	pthread_mutex_unlock(&rpc.lock);
+	return g;
+}
+
+/* The server closes after C_Finalize of its module; waiting for that makes
+ * a following C_Initialize see a fresh module (and its files closed). */
+static void close_gracefully(struct rconn *rc, int timeout_ms)
+{
+	struct timespec d = deadline_in(timeout_ms);
+	SSL *ssl = cf_conn_ssl(rc->conn);
+	struct cf_frame f;
+	int r;
+
+	if (ssl != NULL)
+		(void)SSL_shutdown(ssl);
+	shutdown(cf_conn_fd(rc->conn), SHUT_WR);
+	for (;;) {
+		memset(&f, 0, sizeof(f));
+		r = cf_conn_recv(rc->conn, &f, ms_left(&d) > 0 ? ms_left(&d)
+							       : 1);
+		cf_frame_clear(&f);
+		if (r != 0 || ms_left(&d) == 0)
+			break;
+	}
+}
+
+void cf_rpc_shutdown(void)
+{
+	struct rconn *rc, *to_free = NULL;
+	int wait_ms = CF_CLIENT_CONNECT_TIMEOUT_DEFAULT;
+
+	pthread_mutex_lock(&rpc.lock);
+	rc = rpc.cur;
+	if (rpc.conf != NULL && rpc.conf->timeout_ms < wait_ms)
+		wait_ms = rpc.conf->timeout_ms;
+	if (rc != NULL && rc->refs == 1 && !rc->dead) {
+		/* No call in flight: the stream is ours alone. */
+		rpc.cur = NULL;
+		pthread_mutex_unlock(&rpc.lock);
+		close_gracefully(rc, wait_ms);
+		rconn_free(rc);
+		pthread_mutex_lock(&rpc.lock);
+	} else if (rc != NULL) {
+		rconn_kill_locked(rc, -ECONNRESET, &to_free);
+	}
+	rpc.conf = NULL;
+	rpc.tls = NULL;
+	pthread_mutex_unlock(&rpc.lock);
+	rconn_free(to_free);
+}
+
+void cf_rpc_forget(void)
+{
+	/* The parent's threads do not exist here, so nobody holds the lock
+	 * legitimately; the stream is the parent's: close our descriptor
+	 * without a TLS close_notify or a shutdown, which would reach the
+	 * server on the parent's behalf. */
+	pthread_mutex_init(&rpc.lock, NULL);
+	cond_init_monotonic(&rpc.cond);
+	if (rpc.cur != NULL) {
+		SSL *ssl = cf_conn_ssl(rpc.cur->conn);
+
+		if (ssl != NULL)
+			SSL_set_quiet_shutdown(ssl, 1);
+		/* Callers of the parent had references; only the memory
+		 * counts now. */
+		rconn_free(rpc.cur);
+	}
+	rpc.cur = NULL;
+	rpc.connecting = false;
+	rpc.conf = NULL;
+	rpc.tls = NULL;
+}
+
+/* ---- one call --------------------------------------------------------- */
+
+static struct pending *unlink_pending(struct rconn *rc, struct pending *p)
+{
+	for (struct pending **pp = &rc->pending; *pp != NULL;
+	     pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Hands a received frame to its caller. False: the server broke the
+ * protocol (a reply nobody asked for, or of the wrong function). */
+static bool deliver_locked(struct rconn *rc, struct cf_frame *f)
+{
+	struct pending *p;
+
+	if (f->type == CF_FRAME_ERROR && f->id == 0)
+		return false; /* about the whole connection */
+	for (p = rc->pending; p != NULL; p = p->next)
+		if (p->id == f->id && !p->done)
+			break;
+	if (p == NULL)
+		return false;
+	if (f->type == CF_FRAME_ERROR) {
+		struct cf_win r;
+		uint32_t code = 0;
+
+		cf_win_init(&r, f->payload, f->len);
+		if (!cf_r_u32(&r, &code) || code == 0)
+			code = CF_PERR_MALFORMED;
+		cf_win_clear(&r);
+		p->perr = code;
+		cf_frame_clear(f);
+	} else if (f->type == CF_FRAME_REPLY && f->fn == p->fn) {
+		p->frame = *f;
+		memset(f, 0, sizeof(*f)); /* transferred */
+	} else {
+		return false;
+	}
+	p->done = true;
+	pthread_cond_signal(&p->cv);
+	return true;
+}
+
+/* Reads frames until p is answered or rc fails. Called with the lock held
+ * and the read role taken; returns with the lock held. */
+static void read_locked(struct rconn *rc, struct pending *p,
+			const struct timespec *deadline,
+			struct rconn **to_free)
+{
+	while (!p->done && !rc->dead) {
+		struct cf_frame f;
+		int r, left = ms_left(deadline);
+
+		if (left == 0) {
+			rconn_kill_locked(rc, -ETIMEDOUT, to_free);
+			break;
+		}
+		memset(&f, 0, sizeof(f));
+		pthread_mutex_unlock(&rpc.lock);
+		r = cf_conn_recv(rc->conn, &f, left);
+		pthread_mutex_lock(&rpc.lock);
+		if (r == -ETIMEDOUT) {
+			cf_frame_clear(&f);
+			continue; /* the deadline check above decides */
+		}
+		if (r != 0) {
+			cf_frame_clear(&f);
+			rconn_kill_locked(rc, r, to_free);
+			break;
+		}
+		if (!deliver_locked(rc, &f)) {
+			cf_warn("coffer-client: protocol violation from "
+				"server (frame type %u, id %u); dropping the "
+				"connection",
+				f.type, f.id);
+			cf_frame_clear(&f);
+			rconn_kill_locked(rc, -EPROTO, to_free);
+			break;
+		}
+	}
+}
+
+static CK_RV map_failure(const struct cf_client_call *c,
+			 const struct pending *p)
+{
+	if (p->perr == CF_PERR_UNKNOWN_FN)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	if (p->perr != 0)
+		return CKR_DEVICE_ERROR;
+	if (p->err == -ETIMEDOUT)
+		return CKR_DEVICE_ERROR;
+	/* The connection went away under the call: a session's state is
+	 * gone with it; other calls were retried by the caller. */
+	return c->gen != 0 ? CKR_DEVICE_REMOVED : CKR_DEVICE_ERROR;
+}
+
+/* One attempt. *retry is set when the call failed because a connection
+ * that existed before it had died, so a fresh one may succeed. */
+static CK_RV roundtrip_once(struct cf_client_call *c,
+			    const struct timespec *deadline, bool *retry)
+{
+	struct rconn *rc, *to_free = NULL;
+	struct pending p;
+	bool fresh = false;
+	CK_RV rv = CKR_DEVICE_ERROR;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	*retry = false;
+	pthread_mutex_lock(&rpc.lock);
+	if (c->gen != 0) {
+		rc = rpc.cur;
+		if (rc == NULL || rc->dead || rc->gen != c->gen) {
+			rv = CKR_SESSION_HANDLE_INVALID;
+			goto out_unlock;
+		}
+	} else {
+		if (rpc.cur == NULL) {
+			rv = connect_locked(deadline);
+			if (rv != CKR_OK)
+				goto out_unlock;
+			fresh = true;
+		}
+		rc = rpc.cur;
+		if (rc == NULL) {
+			rv = CKR_DEVICE_ERROR;
+			goto out_unlock;
+		}
+	}
+	if (c->req.len > rc->max_frame) {
+		rv = CKR_DATA_LEN_RANGE;
+		goto out_unlock;
+	}
+	rc->refs++;
+	while (rc->inflight >= rc->max_inflight && !rc->dead) {
+		if (pthread_cond_timedwait(&rpc.cond, &rpc.lock, deadline) ==
+		    ETIMEDOUT) {
+			rv = CKR_DEVICE_ERROR;
+			goto out_put;
+		}
+	}
+	if (rc->dead) {
+		rv = c->gen != 0 ? CKR_SESSION_HANDLE_INVALID
+				 : CKR_DEVICE_ERROR;
+		*retry = c->gen == 0 && !fresh;
+		goto out_put;
+	}
+	cond_init_monotonic(&p.cv);
+	p.fn = c->fn;
+	p.id = rc->next_id++;
+	if (rc->next_id == 0)
+		rc->next_id = 1;
+	p.next = rc->pending;
+	rc->pending = &p;
+	rc->inflight++;
+	pthread_mutex_unlock(&rpc.lock);
+
+	r = cf_conn_send(rc->conn, CF_FRAME_REQUEST, c->fn, p.id, c->req.data,
+			 c->req.len, ms_left(deadline));
+
+	pthread_mutex_lock(&rpc.lock);
+	if (r != 0 && !p.done)
+		rconn_kill_locked(rc, r == -ETIMEDOUT ? -ETIMEDOUT : -EPIPE,
+				  &to_free);
+	while (!p.done) {
+		if (!rc->reading) {
+			rc->reading = true;
+			read_locked(rc, &p, deadline, &to_free);
+			rc->reading = false;
+			break;
+		}
+		if (pthread_cond_timedwait(&p.cv, &rpc.lock, deadline) ==
+			ETIMEDOUT &&
+		    !p.done)
+			rconn_kill_locked(rc, -ETIMEDOUT, &to_free);
+	}
+	unlink_pending(rc, &p);
+	rc->inflight--;
+	pthread_cond_broadcast(&rpc.cond);
+	/* Someone still waiting needs a reader: hand the role on. */
+	if (!rc->reading && !rc->dead) {
+		for (struct pending *q = rc->pending; q != NULL; q = q->next) {
+			if (!q->done) {
+				pthread_cond_signal(&q->cv);
+				break;
+			}
+		}
+	}
+	pthread_cond_destroy(&p.cv);
+	if (p.err == 0 && p.perr == 0 && p.frame.payload != NULL) {
+		c->rep = p.frame;
+		cf_win_init(&c->rd, c->rep.payload, c->rep.len);
+		c->have_rd = true;
+		c->used_gen = rc->gen;
+		rv = CKR_OK;
+	} else if (p.err == 0 && p.perr == 0) {
+		/* A reply with an empty payload lacks even its rv. */
+		cf_frame_clear(&p.frame);
+		rv = CKR_DEVICE_ERROR;
+	} else {
+		cf_frame_clear(&p.frame);
+		rv = map_failure(c, &p);
+		*retry = c->gen == 0 && !fresh && p.err != 0 &&
+			 p.err != -ETIMEDOUT;
+	}
+out_put:
+	rconn_put_locked(rc, &to_free);
+out_unlock:
+	pthread_mutex_unlock(&rpc.lock);
+	rconn_free(to_free);
+	return rv;
+}
+
+CK_RV cf_client_roundtrip(struct cf_client_call *c)
+{
+	struct timespec deadline;
+	bool retry = false;
+	int timeout_ms;
+	CK_RV rv;
+
+	if (c->req.bad)
+		return c->req.len >= c->req.max ? CKR_DATA_LEN_RANGE
+						: CKR_HOST_MEMORY;
+	pthread_mutex_lock(&rpc.lock);
+	timeout_ms = rpc.conf != NULL ? rpc.conf->timeout_ms
+				      : CF_CLIENT_TIMEOUT_DEFAULT;
+	pthread_mutex_unlock(&rpc.lock);
+	deadline = deadline_in(timeout_ms);
+	rv = roundtrip_once(c, &deadline, &retry);
+	/* A call without a session on a connection that had died before it
+	 * (cofferd restarted): once more on a fresh one. */
+	if (retry && ms_left(&deadline) > 0)
+		rv = roundtrip_once(c, &deadline, &retry);
+	return rv;
+}

@@ -1,0 +1,413 @@
+/*
+ * worker.c - one client connection, in its own process: TLS handshake,
+ * peer identity and access control, the version handshake, then the module
+ * loaded and initialized for this client alone, served by a few threads in
+ * leader/follower style. The thread holding the read role reads a frame,
+ * passes the role to an idle thread (creating one, up to the in-flight
+ * limit, when none is idle) and runs the call itself, so one client thread
+ * costs no hand-off and calls on different sessions run in parallel. When
+ * the peer goes, the module is finalized: every session closes and the
+ * login is dropped with the connection.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/access.h"
+#include "server/dispatch.h"
+#include "server/module.h"
+#include "server/server.h"
+#include "wire/conn.h"
+#include "wire/tls.h"
+
+#define SEND_TIMEOUT_MS 30000
+#define DRAIN_TIMEOUT_S 5
+#define MAX_MAPPED 64
+
+struct worker {
+	struct cf_conn *conn;
+	struct cf_srv srv;
+	uint32_t max_inflight;
+	int idle_ms; /* -1: never idle out */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool reader_busy; /* a thread holds the read role */
+	unsigned idle;	  /* threads waiting for the read role */
+	unsigned inflight;
+	bool stop;
+	bool closed; /* the connection is being freed: no more sends */
+	pthread_t *threads;
+	unsigned nthreads;
+	pthread_t sig_thread;
+	bool sig_started;
+};
+
+static void *serve_thread(void *arg);
+
+/* Caller holds w->mu. */
+static void stop_locked(struct worker *w)
+{
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+}
+
+/* Runs one request and answers it. Returns false when the connection must
+ * close (malformed request). */
+static bool execute(struct worker *w, const struct cf_frame *f)
+{
+	struct cf_wout out;
+	bool keep = true;
+	int rc;
+	char reason[64];
+
+	cf_wout_init(&out, w->srv.out_cap + 256);
+	rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
+	switch (rc) {
+	case 0:
+		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
+			     out.len, SEND_TIMEOUT_MS);
+		break;
+	case -ENOSYS:
+		snprintf(reason, sizeof(reason), "unknown function id %u",
+			 (unsigned)f->fn);
+		cf_conn_send_error(w->conn, f->id, CF_PERR_UNKNOWN_FN, reason,
+				   SEND_TIMEOUT_MS);
+		break;
+	case -EBADMSG:
+		cf_warn("conn=%lu %s: malformed %s request, closing",
+			w->srv.conn_id, w->srv.peer, cf_srv_fns[f->fn].name);
+		cf_conn_send_error(w->conn, f->id, CF_PERR_MALFORMED,
+				   "malformed request payload",
+				   SEND_TIMEOUT_MS);
+		keep = false;
+		break;
+	default:
+		/* The reply did not fit: the call ran, but its outputs
+		 * cannot travel. */
+		cf_wout_reset(&out);
+		out.bad = false;
+		cf_w_u64(&out, CKR_DEVICE_MEMORY);
+		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
+			     out.len, SEND_TIMEOUT_MS);
+		break;
+	}
+	cf_wout_clear(&out);
+	return keep;
+}
+
+/* A frame arrived with the read role held; decides what to do with it.
+ * Returns false when the connection must close. Caller holds w->mu and
+ * the read role; on return the role is released. */
+static bool take_frame_locked(struct worker *w, struct cf_frame *f)
+{
+	bool keep;
+
+	if (f->type != CF_FRAME_REQUEST) {
+		w->reader_busy = false;
+		pthread_mutex_unlock(&w->mu);
+		cf_conn_send_error(w->conn, f->id, CF_PERR_MALFORMED,
+				   "expected a request frame", SEND_TIMEOUT_MS);
+		pthread_mutex_lock(&w->mu);
+		return false;
+	}
+	if (w->stop) {
+		w->reader_busy = false;
+		pthread_mutex_unlock(&w->mu);
+		cf_conn_send_error(w->conn, f->id, CF_PERR_SHUTDOWN,
+				   "server is stopping", SEND_TIMEOUT_MS);
+		pthread_mutex_lock(&w->mu);
+		return true;
+	}
+	if (w->inflight >= w->max_inflight) {
+		w->reader_busy = false;
+		pthread_mutex_unlock(&w->mu);
+		cf_conn_send_error(w->conn, f->id, CF_PERR_LIMIT,
+				   "too many calls in flight", SEND_TIMEOUT_MS);
+		pthread_mutex_lock(&w->mu);
+		return true;
+	}
+	w->inflight++;
+	w->reader_busy = false;
+	/* Pass the read role on: to an idle thread, else to a new one. One
+	 * more thread than calls may run, so that a frame over the limit is
+	 * read and refused instead of waiting unseen. */
+	if (w->idle > 0) {
+		pthread_cond_signal(&w->cv);
+	} else if (w->nthreads < w->max_inflight) {
+		if (pthread_create(&w->threads[w->nthreads], NULL,
+				   serve_thread, w) == 0)
+			w->nthreads++;
+	}
+	pthread_mutex_unlock(&w->mu);
+
+	keep = execute(w, f);
+
+	pthread_mutex_lock(&w->mu);
+	w->inflight--;
+	pthread_cond_broadcast(&w->cv);
+	return keep;
+}
+
+static void serve(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		struct cf_frame f;
+		int rc;
+
+		if (w->reader_busy) {
+			w->idle++;
+			pthread_cond_wait(&w->cv, &w->mu);
+			w->idle--;
+			continue;
+		}
+		w->reader_busy = true;
+		pthread_mutex_unlock(&w->mu);
+
+		memset(&f, 0, sizeof(f));
+		rc = cf_conn_recv(w->conn, &f, w->idle_ms);
+
+		pthread_mutex_lock(&w->mu);
+		if (rc == -ETIMEDOUT) {
+			w->reader_busy = false;
+			if (w->inflight > 0)
+				continue; /* busy, not idle */
+			pthread_mutex_unlock(&w->mu);
+			cf_info("conn=%lu %s: idle, closing", w->srv.conn_id,
+				w->srv.peer);
+			cf_conn_send_error(w->conn, 0, CF_PERR_IDLE,
+					   "idle timeout", SEND_TIMEOUT_MS);
+			pthread_mutex_lock(&w->mu);
+			stop_locked(w);
+			break;
+		}
+		if (rc != 0) {
+			w->reader_busy = false;
+			if (rc == -EMSGSIZE) {
+				pthread_mutex_unlock(&w->mu);
+				cf_warn("conn=%lu %s: frame over the limit, "
+					"closing",
+					w->srv.conn_id, w->srv.peer);
+				cf_conn_send_error(w->conn, 0,
+						   CF_PERR_TOO_LARGE,
+						   "frame too large",
+						   SEND_TIMEOUT_MS);
+				pthread_mutex_lock(&w->mu);
+			} else if (rc != -ECONNRESET || !w->stop) {
+				cf_debug("conn=%lu: connection ended (%s)",
+					 w->srv.conn_id, strerror(-rc));
+			}
+			stop_locked(w);
+			break;
+		}
+		if (!take_frame_locked(w, &f)) {
+			stop_locked(w);
+			/* Wake a reader blocked on the dead stream. */
+			cf_conn_shutdown(w->conn);
+		}
+		cf_frame_clear(&f);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *serve_thread(void *arg)
+{
+	serve(arg);
+	return NULL;
+}
+
+/* SIGTERM/SIGINT: stop taking calls, let those under way finish (bounded),
+ * tell the client, and end the stream so the reader returns. */
+static void *signal_thread(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t set;
+	int sig = 0;
+	struct timespec until;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigwait(&set, &sig) != 0)
+		return NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->closed) {
+		pthread_mutex_unlock(&w->mu);
+		return NULL;
+	}
+	cf_info("conn=%lu: stopping (signal %d)", w->srv.conn_id, sig);
+	stop_locked(w);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += DRAIN_TIMEOUT_S;
+	while (w->inflight > 0)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) ==
+		    ETIMEDOUT)
+			break;
+	if (!w->closed) {
+		cf_conn_send_error(w->conn, 0, CF_PERR_SHUTDOWN,
+				   "server is stopping", 1000);
+		cf_conn_shutdown(w->conn);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Refuses a peer: its hello is read first, so the refusal is what it
+ * reads in place of the hello reply, not a reset. */
+static void refuse(struct cf_conn *conn, enum cf_proto_error code,
+		   const char *reason, int timeout_ms)
+{
+	struct cf_frame f;
+
+	memset(&f, 0, sizeof(f));
+	if (cf_conn_recv(conn, &f, timeout_ms) == 0)
+		cf_frame_clear(&f);
+	cf_conn_send_error(conn, 0, code, reason, timeout_ms);
+}
+
+/* Narrows the visible slots: --token/token lines, then the peer's map. */
+static int filter(struct worker *w, const struct cf_srv_conf *conf,
+		  const struct cf_peer *peer)
+{
+	char *mapped[MAX_MAPPED];
+	size_t nmapped;
+	char err[512] = "";
+
+	if (cf_srv_filter_slots(&w->srv, conf->tokens.v, conf->tokens.n, err,
+				sizeof(err)) != 0) {
+		cf_error("conn=%lu: %s", w->srv.conn_id, err);
+		return -1;
+	}
+	nmapped = cf_access_mapped(&conf->access, peer, mapped, MAX_MAPPED);
+	if (cf_srv_filter_slots(&w->srv, mapped, nmapped, err, sizeof(err)) !=
+	    0) {
+		cf_error("conn=%lu: %s", w->srv.conn_id, err);
+		return -1;
+	}
+	return 0;
+}
+
+int cf_worker_run(const struct cf_worker_args *a)
+{
+	const struct cf_srv_conf *conf = a->conf;
+	int hs_ms = (int)(conf->handshake_timeout * 1000);
+	struct worker w;
+	struct cf_peer peer;
+	struct cf_module mod;
+	struct cf_hello hello;
+	SSL *ssl = NULL;
+	char err[512] = "";
+	int status = 1;
+	int fd = a->fd;
+
+	memset(&w, 0, sizeof(w));
+	memset(&mod, 0, sizeof(mod));
+	memset(&peer, 0, sizeof(peer));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+
+	if (a->kind == CF_LISTEN_UNIX) {
+		if (cf_peer_unix(fd, &peer) != 0) {
+			cf_error("conn=%lu: SO_PEERCRED: %s", a->conn_id,
+				 strerror(errno));
+			close(fd);
+			goto out;
+		}
+	} else if (a->kind == CF_LISTEN_TLS) {
+		struct cf_tls_peer tp;
+		if (cf_tls_accept(a->tls, fd, hs_ms, &ssl, err,
+				  sizeof(err)) != 0) {
+			cf_warn("conn=%lu %s: TLS handshake failed: %s",
+				a->conn_id, a->addr, err);
+			close(fd);
+			goto out;
+		}
+		if (cf_tls_peer(ssl, &tp) != 0) {
+			cf_warn("conn=%lu %s: no client certificate",
+				a->conn_id, a->addr);
+			SSL_free(ssl);
+			close(fd);
+			goto out;
+		}
+		cf_peer_set_tls(&peer, &tp);
+	} else {
+		cf_peer_set_tcp(&peer, a->addr);
+	}
+	if (cf_conn_new(fd, ssl, conf->max_frame, &w.conn) != 0) {
+		cf_error("conn=%lu: out of memory", a->conn_id);
+		if (ssl != NULL)
+			SSL_free(ssl);
+		close(fd);
+		goto out;
+	}
+	fd = -1; /* transferred */
+
+	if (!cf_access_allows(&conf->access, &peer, err, sizeof(err))) {
+		cf_warn("audit conn=%lu %s: refused: %s", a->conn_id, peer.desc,
+			err);
+		refuse(w.conn, CF_PERR_DENIED, "access denied", hs_ms);
+		goto out_free_conn;
+	}
+	if (cf_hello_server(w.conn, hs_ms, conf->max_frame, conf->max_inflight,
+			    &hello) != 0) {
+		cf_info("conn=%lu %s: handshake failed", a->conn_id, peer.desc);
+		goto out_free_conn;
+	}
+	cf_info("audit conn=%lu %s: connected", a->conn_id, peer.desc);
+
+	if (cf_module_open(conf->module, &mod, err, sizeof(err)) != CKR_OK) {
+		cf_error("conn=%lu: %s", a->conn_id, err);
+		cf_conn_send_error(w.conn, 0, CF_PERR_SHUTDOWN,
+				   "the module failed to initialize", hs_ms);
+		goto out_close_module;
+	}
+	if (cf_srv_init(&w.srv, mod.fl, mod.v3, hello.max_frame) != 0)
+		goto out_close_module;
+	w.srv.conn_id = a->conn_id;
+	w.srv.max_sessions = conf->max_sessions;
+	w.srv.audit = true;
+	snprintf(w.srv.peer, sizeof(w.srv.peer), "%s", peer.desc);
+	if (filter(&w, conf, &peer) != 0) {
+		cf_conn_send_error(w.conn, 0, CF_PERR_SHUTDOWN,
+				   "bad token filter", hs_ms);
+		goto out_clear_srv;
+	}
+
+	w.max_inflight = conf->max_inflight;
+	w.idle_ms = conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000)
+					   : -1;
+	w.threads = calloc(w.max_inflight + 1, sizeof(*w.threads));
+	if (w.threads == NULL)
+		goto out_clear_srv;
+	if (pthread_create(&w.sig_thread, NULL, signal_thread, &w) == 0)
+		w.sig_started = true;
+
+	serve(&w);
+
+	/* Every thread ends once stop is set and its call is answered. */
+	for (unsigned i = 0; i < w.nthreads; i++)
+		pthread_join(w.threads[i], NULL);
+	status = 0;
+	free(w.threads);
+out_clear_srv:
+	cf_srv_clear(&w.srv);
+out_close_module:
+	cf_module_close(&mod);
+	cf_info("conn=%lu %s: closed", a->conn_id, peer.desc);
+out_free_conn:
+	pthread_mutex_lock(&w.mu);
+	w.closed = true;
+	pthread_mutex_unlock(&w.mu);
+	/* Closing the socket last tells the client that C_Finalize of the
+	 * module is done (its C_Finalize waits for this). */
+	cf_conn_free(w.conn);
+out:
+	return status;
+}
