@@ -161,9 +161,10 @@ def make_certs(d):
             cwd=d)
     fp = run([ossl, "x509", "-noout", "-fingerprint", "-sha256", "-in",
               "client.pem"], cwd=d).strip().split("=", 1)[1]
-    return {k: os.path.join(d, k + ext) for k, ext in (
-        ("ca", ".pem"), ("server", ".pem"), ("server_key", ".key"),
-        ("client", ".pem"), ("client_key", ".key"))}, fp
+    return {k: os.path.join(d, f) for k, f in (
+        ("ca", "ca.pem"), ("server", "server.pem"),
+        ("server_key", "server.key"), ("client", "client.pem"),
+        ("client_key", "client.key"))}, fp
 
 
 def coffer_token(d, libcoffer):
@@ -494,6 +495,11 @@ def summarise(res, floor, spin_floor, cols, spin_us):
     S.line("  = %s and %s of the 64 B floor"
            % (ratio(div(res.time("connect", U), f64)),
               ratio(div(res.time("connect", T), f64))))
+    tr, tg = res.time("random", T), res.time("aes-gcm-64k", T)
+    S.line("tls random(32) %s (%s of the 64 B floor); aes-gcm-64k %s per "
+           "call (%s of the 64 KiB floor); ECDSA %s"
+           % (us(tr), ratio(div(tr, f64)), us(tg), ratio(div(tg, f64k)),
+              S.cpu(res, "sign-ecdsa-p256@1t", T)))
     S.figures["connect_unix"] = res.time("connect", U)
     S.figures["connect_tls"] = res.time("connect", T)
 
