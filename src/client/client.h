@@ -32,13 +32,14 @@ struct cf_client_conf {
 	char ca[CF_CLIENT_PATH_MAX];
 	int timeout_ms;		/* one call's round trip */
 	int connect_timeout_ms; /* connect, TLS handshake and hello */
+	unsigned spin_usec;	/* opt-in busy-poll before sleeping, 0 off */
 };
 
 /* Reads the config file (COFFER_CLIENT_CONF, which must then exist, else
  * ~/.config/coffer/client.conf, else /etc/coffer/client.conf; none is
  * fine), then lets the environment override it (COFFER_SERVER,
  * COFFER_CLIENT_CERT, COFFER_CLIENT_KEY, COFFER_CLIENT_CA,
- * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS). Returns 0, or -1 with a
+ * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS, COFFER_SPIN_USEC). Returns 0, or -1 with a
  * one-line reason in err (unreadable file, unknown key, bad value, no
  * server configured). Not thread-safe. */
 int cf_client_conf_load(struct cf_client_conf *c, char *err, size_t errlen)

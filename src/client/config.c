@@ -62,6 +62,17 @@ static int set_key(struct cf_client_conf *c, const char *key, const char *v,
 	if (strcmp(key, "connect_timeout_ms") == 0)
 		return set_ms(&c->connect_timeout_ms, v, name, line, key, err,
 			      errlen);
+	if (strcmp(key, "spin_usec") == 0) {
+		int us = 0;
+
+		if (strcmp(v, "0") == 0)
+			us = 0;
+		else if (set_ms(&us, v, name, line, key, err, errlen) != 0 ||
+			 us > 10000)
+			return -1;
+		c->spin_usec = (unsigned)us;
+		return 0;
+	}
 	snprintf(err, errlen, "%s:%zu: unknown key \"%s\"", name, line, key);
 	return -1;
 }
@@ -169,6 +180,7 @@ static int load_env(struct cf_client_conf *c, char *err, size_t errlen)
 	    {"COFFER_CLIENT_CA", "ca"},
 	    {"COFFER_TIMEOUT_MS", "timeout_ms"},
 	    {"COFFER_CONNECT_TIMEOUT_MS", "connect_timeout_ms"},
+	    {"COFFER_SPIN_USEC", "spin_usec"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -237,7 +237,7 @@ def emit_stub(o, fid, name, ps):
         elif kind == "bytes":
             o.append("\tcf_w_bytes(&c.req, %s, %s_len);" % (v, v))
         elif kind == "label32":
-            o.append("\tcf_w_raw(&c.req, %s, 32);" % v)
+            o.append("\tcf_w_bytes(&c.req, %s, 32);" % v)
         elif kind == "outbuf":
             o.append("\tcf_w_outbuf_req(&c.req, %s, %s_len);" % (v, v))
         elif kind == "fillbuf":

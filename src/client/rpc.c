@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -194,6 +193,8 @@ static CK_RV connect_locked(const struct timespec *deadline)
 	rc->max_frame = hello.max_frame;
 	rc->next_id = 1;
 	rc->refs = 1;
+	if (rpc.conf->spin_usec > 0)
+		cf_conn_set_spin(conn, rpc.conf->spin_usec);
 	rpc.cur = rc;
 	return CKR_OK;
 }
@@ -233,19 +234,16 @@ uint64_t cf_rpc_current_gen(void)
 static void close_gracefully(struct rconn *rc, int timeout_ms)
 {
 	struct timespec d = deadline_in(timeout_ms);
-	SSL *ssl = cf_conn_ssl(rc->conn);
 	struct cf_frame f;
-	int r;
+	int r, left;
 
-	if (ssl != NULL)
-		(void)SSL_shutdown(ssl);
-	shutdown(cf_conn_fd(rc->conn), SHUT_WR);
-	for (;;) {
+	if (cf_conn_close_write(rc->conn, timeout_ms) != 0)
+		return;
+	while ((left = ms_left(&d)) > 0) {
 		memset(&f, 0, sizeof(f));
-		r = cf_conn_recv(rc->conn, &f, ms_left(&d) > 0 ? ms_left(&d)
-							       : 1);
+		r = cf_conn_recv(rc->conn, &f, left);
 		cf_frame_clear(&f);
-		if (r != 0 || ms_left(&d) == 0)
+		if (r != 0)
 			break;
 	}
 }
@@ -326,13 +324,15 @@ static bool deliver_locked(struct rconn *rc, struct cf_frame *f)
 	if (p == NULL)
 		return false;
 	if (f->type == CF_FRAME_ERROR) {
-		struct cf_win r;
+		char reason[128];
 		uint32_t code = 0;
 
-		cf_win_init(&r, f->payload, f->len);
-		if (!cf_r_u32(&r, &code) || code == 0)
+		if (cf_conn_parse_error(f, &code, reason, sizeof(reason)) != 0 ||
+		    code == 0)
 			code = CF_PERR_MALFORMED;
-		cf_win_clear(&r);
+		else if (code != CF_PERR_UNKNOWN_FN)
+			cf_warn("coffer-client: server refused call %u: %s",
+				p->fn, reason);
 		p->perr = code;
 		cf_frame_clear(f);
 	} else if (f->type == CF_FRAME_REPLY && f->fn == p->fn) {
