@@ -7,7 +7,7 @@ measures itself, each in a scratch directory, and stops each by its PID:
   cofferd-unix   libcoffer-client.so -> cofferd (unix socket) -> libcoffer.so
   cofferd-tls    the same over TLS 1.3 on 127.0.0.1 (throwaway CA and certs)
   cofferd-spin   the same as cofferd-unix with the opt-in spin mode
-                 (--spin-us N; COFFER_SPIN_US=N for the client and cofferd)
+                 (--spin-us N; COFFER_SPIN_USEC=N for the client and cofferd)
   p11kit         p11-kit-client.so -> p11-kit server -> SoftHSMv2
   coffer         libcoffer.so loaded directly (the compute cost)
   softhsm        SoftHSMv2 loaded directly (context for the p11kit column)
@@ -504,7 +504,7 @@ def summarise(res, floor, spin_floor, cols, spin_us):
     S.figures["connect_tls"] = res.time("connect", T)
 
     if have(SP):
-        S.head("6. opt-in spin mode (COFFER_SPIN_US=%d), beside the "
+        S.head("6. opt-in spin mode (COFFER_SPIN_USEC=%d), beside the "
                "blocking path" % spin_us)
         for row in ("random", "sign-ecdsa-p256@1t"):
             ts, tb = res.time(row, SP), res.time(row, U)
@@ -560,7 +560,7 @@ def parse_args():
                     help="fresh processes per connect figure (default 5)")
     ap.add_argument("--spin-us", type=int, default=0,
                     help="also measure the opt-in spin mode with "
-                    "COFFER_SPIN_US=N")
+                    "COFFER_SPIN_USEC=N")
     ap.add_argument("--softhsm", default=os.environ.get(
         "SOFTHSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so"))
     ap.add_argument("--p11kit-client", default=None,
@@ -620,7 +620,7 @@ def measure(args, b, scratch, servers):
             d = os.path.join(scratch, "cofferd-spin")
             sock = os.path.join(d, "cofferd.sock")
             os.makedirs(d)
-            spin = {"COFFER_SPIN_US": str(args.spin_us)}
+            spin = {"COFFER_SPIN_USEC": str(args.spin_us)}
             pid = start_cofferd(servers, b, d, "cofferd-spin", "unix:" + sock,
                                 env_extra=spin)
             remote("cofferd-spin", pid, dict(spin,
