@@ -168,6 +168,7 @@ static void test_bench__cpu_tree_of_own_pid_is_counted(void **state)
 	while (bench_cpu_tree(getpid()) <= 0)
 		for (int i = 0; i < 1000000; i++)
 			x += i;
+	assert_true(x >= 0);
 	assert_true(bench_cpu_tree(getpid()) > 0);
 }
 
