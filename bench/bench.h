@@ -28,6 +28,7 @@
 #define BENCH_NAME_MAX 32
 #define BENCH_PATH_MAX 4096
 #define BENCH_ERR_MAX 160
+#define BENCH_MAX_ENV 8 /* --module-env settings per module */
 
 #define BENCH_SO_PIN "12345678"
 #define BENCH_USER_PIN "1234"
@@ -38,7 +39,8 @@
 enum bench_kind {
 	BENCH_FILL,  /* the object fill itself, reported as a rate */
 	BENCH_TIMED, /* prepare (untimed) + op (timed), repeated */
-	BENCH_COLD,  /* fresh process per repetition, pre-dlopen fork */
+	BENCH_COLD,  /* fresh process per repetition, pre-dlopen fork:
+			prepare (untimed), then C_Initialize + op timed */
 	BENCH_RATE,  /* setup once, then op in `threads` threads for the
 			loop time: operations per second, all together */
 };
@@ -70,6 +72,7 @@ struct bench_arg {
 /* A logged-in session on the scratch token of one module. */
 struct bench_tok {
 	CK_FUNCTION_LIST_PTR f;
+	long server_pid; /* the module's server (--server-pid), else 0 */
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE sess;
 	size_t nobjects; /* objects the bench created so far */
@@ -117,6 +120,12 @@ struct bench_result {
 	uint32_t runs;
 	double value; /* median s/op, or ops/s */
 	double p90;   /* s/op, 0 when not applicable */
+	/* CPU seconds (user + sys) per operation during the loop of a
+	 * BENCH_TIMED or BENCH_RATE row: the bench process (all threads;
+	 * the client side of a remote module), and the --server-pid process
+	 * with its children (the server side); negative when not measured. */
+	double cpu_client;
+	double cpu_server;
 	char err[BENCH_ERR_MAX];
 };
 
@@ -125,6 +134,13 @@ struct bench_module {
 	char path[BENCH_PATH_MAX];
 	bool softhsm;	    /* gets softhsm2.conf, else coffer.conf */
 	size_t max_objects; /* SIZE_MAX when uncapped */
+	/* --module-env: "VAR=VALUE" set in this module's processes only. */
+	char env[BENCH_MAX_ENV][BENCH_PATH_MAX];
+	size_t nenv;
+	/* --server-pid: the module forwards to this server, whose token the
+	 * caller set up; no scratch token config is written for it, and the
+	 * CPU time of the server and its children is measured. 0: none. */
+	long server_pid;
 };
 
 struct bench_opts {
@@ -168,6 +184,9 @@ CK_RV bench_find(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
 		 CK_OBJECT_HANDLE *obj, CK_ULONG *count);
 
 /* workloads.c */
+/* Files rv as r's failure: n/a for an unsupported function or mechanism,
+ * else an error named for rv. */
+void bench_result_error(struct bench_result *r, CK_RV rv);
 uint64_t bench_rng_next(uint64_t *s);
 double bench_now(void);
 /* Median and p90 (nearest rank) of n samples; sorts them. */
@@ -185,6 +204,23 @@ void bench_run_openssl(const struct bench_opts *o,
  * second of all threads together. */
 void bench_run_rate(const struct bench_opts *o, struct bench_tok *t,
 		    const struct bench_workload *w, struct bench_result *r);
+
+/* cpu.c */
+/* CPU seconds (user + sys) of this process, all threads. */
+double bench_cpu_self(void);
+/* CPU seconds of process pid and of its direct children (a forking
+ * server's per-connection workers), from /proc; negative when pid is not
+ * there. Clock-tick resolution (usually 10 ms): meaningful over loops of
+ * seconds, not per call. */
+double bench_cpu_tree(long pid);
+/* Around a loop: start marks, then end stores per-op figures in r (ops
+ * from r->runs; cpu_server stays negative without a server pid). */
+struct bench_cpu_mark {
+	double self, server;
+	long server_pid;
+};
+void bench_cpu_start(struct bench_cpu_mark *m, long server_pid);
+void bench_cpu_end(const struct bench_cpu_mark *m, struct bench_result *r);
 
 /* runner.c */
 /* Runs every selected workload for module m, each record written to fd.

@@ -572,6 +572,8 @@ const struct bench_workload bench_crypto_workloads[] = {
 	 setup_p256, op_ecdsa, ssl_ecdsa, 1),
     RATE("sign-ecdsa-p256@2t", "the same in 2 threads, a session each",
 	 setup_p256, op_ecdsa, ssl_ecdsa, 2),
+    RATE("sign-ecdsa-p256@8t", "the same in 8 threads, a session each",
+	 setup_p256, op_ecdsa, ssl_ecdsa, 8),
     RATE("verify-ecdsa-p256", "VerifyInit+Verify CKM_ECDSA, P-256",
 	 setup_verify_ecdsa, op_verify_ecdsa, ssl_verify_ecdsa, 1),
     RATE("sign-ed25519@1t", "SignInit+Sign CKM_EDDSA, Ed25519", setup_ed25519,

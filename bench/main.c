@@ -28,6 +28,8 @@ static void usage(FILE *fp)
 	    "         [--max-objects-for NAME=N] [--seconds S] "
 	    "[--init-runs N]\n"
 	    "         [--reference NAME] [--json FILE] [--self-check]\n"
+	    "         [--module-env NAME=VAR=VALUE ...] "
+	    "[--server-pid NAME=PID ...]\n"
 	    "\n"
 	    "Runs the same PKCS#11 workloads against each module, each on "
 	    "a fresh\nscratch token in its own process, and prints one "
@@ -37,7 +39,13 @@ static void usage(FILE *fp)
 	    "SoftHSMv2, reference = the\nSoftHSMv2 module if any, else "
 	    "the first.\n"
 	    "--self-check: 10 objects, short loops; exits non-zero if any "
-	    "call failed.\n\nworkloads:\n");
+	    "call failed.\n"
+	    "--module-env: set VAR=VALUE in module NAME's processes only "
+	    "(e.g. the\nserver address of a client module).\n"
+	    "--server-pid: module NAME forwards to server PID, whose token "
+	    "the caller\nset up (no scratch token for it); the CPU time of "
+	    "PID and its children\nis measured beside the bench's own.\n"
+	    "\nworkloads:\n");
 	for (size_t w = 0; w < bench_nworkloads; w++)
 		fprintf(fp, "  %-12s %s%s\n", bench_workloads[w].name,
 			bench_workloads[w].what,
@@ -186,6 +194,47 @@ static int set_cap(struct bench_opts *o, const char *arg)
 	return -ENOENT;
 }
 
+static struct bench_module *find_module(struct bench_opts *o,
+					const char *name)
+{
+	for (size_t i = 0; i < o->nmodules; i++)
+		if (strcmp(o->modules[i].name, name) == 0)
+			return &o->modules[i];
+	return NULL;
+}
+
+/* NAME=VAR=VALUE: VAR a non-empty name without '='. */
+static int add_env(struct bench_opts *o, const char *arg)
+{
+	char name[BENCH_NAME_MAX];
+	struct bench_module *m;
+	const char *val;
+
+	if (split_pair(arg, name, &val) != 0 || (m = find_module(o, name)) ==
+						    NULL)
+		return -EINVAL;
+	if (*val == '=' || strchr(val, '=') == NULL ||
+	    strlen(val) >= BENCH_PATH_MAX || m->nenv == BENCH_MAX_ENV)
+		return -EINVAL;
+	strcpy(m->env[m->nenv++], val);
+	return 0;
+}
+
+static int set_server_pid(struct bench_opts *o, const char *arg)
+{
+	char name[BENCH_NAME_MAX];
+	struct bench_module *m;
+	const char *val;
+	size_t pid;
+
+	if (split_pair(arg, name, &val) != 0 ||
+	    (m = find_module(o, name)) == NULL || parse_size(val, &pid) != 0 ||
+	    pid > INT_MAX)
+		return -EINVAL;
+	m->server_pid = (long)pid;
+	return 0;
+}
+
 static int parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -209,6 +258,8 @@ enum {
 	OPT_REFERENCE,
 	OPT_JSON,
 	OPT_SELF_CHECK,
+	OPT_MODULE_ENV,
+	OPT_SERVER_PID,
 	OPT_HELP,
 };
 
@@ -222,6 +273,8 @@ static const struct option long_opts[] = {
     {"reference", required_argument, NULL, OPT_REFERENCE},
     {"json", required_argument, NULL, OPT_JSON},
     {"self-check", no_argument, NULL, OPT_SELF_CHECK},
+    {"module-env", required_argument, NULL, OPT_MODULE_ENV},
+    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -234,10 +287,12 @@ static const char *option_name(int c)
 	return "option";
 }
 
-/* Caps and the reference name only mean something once every module is
- * known, so they are applied after the loop. */
+/* Caps, module settings and the reference name only mean something once
+ * every module is known, so they are applied after the loop. */
+#define LATE_MAX (BENCH_MAX_MODULES * (BENCH_MAX_ENV + 2))
 struct late_opts {
-	const char *caps[BENCH_MAX_MODULES * 2];
+	const char *caps[LATE_MAX];
+	int cap_kind[LATE_MAX]; /* OPT_CAP, OPT_MODULE_ENV, OPT_SERVER_PID */
 	size_t ncaps;
 	const char *reference;
 	bool sizes_given, seconds_given, init_runs_given;
@@ -257,8 +312,11 @@ static int parse_one(struct bench_opts *o, struct late_opts *l, int c,
 		l->sizes_given = true;
 		return parse_sizes(o, arg);
 	case OPT_CAP:
-		if (l->ncaps == sizeof(l->caps) / sizeof(l->caps[0]))
+	case OPT_MODULE_ENV:
+	case OPT_SERVER_PID:
+		if (l->ncaps == LATE_MAX)
 			return -EINVAL;
+		l->cap_kind[l->ncaps] = c;
 		l->caps[l->ncaps++] = arg;
 		return 0;
 	case OPT_SECONDS:
@@ -314,11 +372,19 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < l.ncaps; i++) {
-		if (set_cap(o, l.caps[i]) != 0) {
+		int k = l.cap_kind[i];
+		int rc = k == OPT_CAP	     ? set_cap(o, l.caps[i])
+			 : k == OPT_MODULE_ENV ? add_env(o, l.caps[i])
+					       : set_server_pid(o, l.caps[i]);
+
+		if (rc != 0) {
 			fprintf(stderr,
-				"coffer-bench: bad --max-objects-for %s "
-				"(NAME=N for a --module NAME)\n",
-				l.caps[i]);
+				"coffer-bench: bad --%s %s (%s for a --module "
+				"NAME)\n",
+				option_name(k), l.caps[i],
+				k == OPT_CAP	       ? "NAME=N"
+				: k == OPT_MODULE_ENV ? "NAME=VAR=VALUE"
+						      : "NAME=PID");
 			return -EINVAL;
 		}
 	}

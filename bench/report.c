@@ -332,23 +332,42 @@ out_free:
 	free(g.cell);
 }
 
-/* The @1t row that matches an @2t row, or SIZE_MAX. */
+/* The thread count N of a row named X@Nt, or 0. */
+static unsigned long row_threads(const char *name, size_t *stem)
+{
+	const char *at = strrchr(name, '@');
+	char *end;
+	unsigned long n;
+
+	*stem = 0;
+	if (at == NULL || at[1] < '1' || at[1] > '9')
+		return 0;
+	n = strtoul(at + 1, &end, 10);
+	if (strcmp(end, "t") != 0)
+		return 0;
+	*stem = (size_t)(at - name);
+	return n;
+}
+
+/* The X@1t row that matches an X@Nt row (N > 1), or SIZE_MAX. */
 static size_t one_thread_row(size_t w)
 {
 	const char *name = bench_workloads[w].name;
-	size_t len = strlen(name);
+	size_t stem, stem1;
 
-	if (len < 3 || strcmp(name + len - 3, "@2t") != 0)
+	if (row_threads(name, &stem) < 2)
 		return SIZE_MAX;
-	for (size_t i = 0; i < bench_nworkloads; i++)
-		if (strncmp(bench_workloads[i].name, name, len - 3) == 0 &&
-		    strcmp(bench_workloads[i].name + len - 3, "@1t") == 0 &&
-		    strlen(bench_workloads[i].name) == len)
+	for (size_t i = 0; i < bench_nworkloads; i++) {
+		const char *n1 = bench_workloads[i].name;
+
+		if (row_threads(n1, &stem1) == 1 && stem1 == stem &&
+		    strncmp(n1, name, stem) == 0)
 			return i;
+	}
 	return SIZE_MAX;
 }
 
-/* For each X@2t row with its X@1t: the two-thread rate over the one-thread
+/* For each X@Nt row with its X@1t: the N-thread rate over the one-thread
  * rate per column (2.00x: the second thread doubled the work done). */
 static void print_thread_scaling(const struct bench_opts *o,
 				 const struct bench_table *t)
@@ -362,8 +381,8 @@ static void print_thread_scaling(const struct bench_opts *o,
 		if (!o->selected[w] || w1 == SIZE_MAX || !o->selected[w1])
 			continue;
 		if (!header) {
-			printf("\nthreads: rate at 2 threads / rate at 1 "
-			       "thread\n");
+			printf("\nthreads: rate at N threads (row @Nt) / rate "
+			       "at 1 thread\n");
 			header = true;
 		}
 		printf("  %-20s", bench_workloads[w].name);
@@ -418,6 +437,8 @@ void bench_report_table(const struct bench_opts *o, const struct bench_table *t)
 		if (o->modules[m].max_objects != SIZE_MAX)
 			printf(" (at most %zu objects)",
 			       o->modules[m].max_objects);
+		if (o->modules[m].server_pid > 0)
+			printf(" (server pid %ld)", o->modules[m].server_pid);
 		printf("\n");
 	}
 	if (has_openssl(o))
@@ -432,7 +453,8 @@ void bench_report_table(const struct bench_opts *o, const struct bench_table *t)
 	       "to the end of\n"
 	       "  the first find, median of %u fresh processes (fork before "
 	       "dlopen; dlopen\n"
-	       "  itself untimed)\n"
+	       "  itself untimed); connect: C_Initialize + the first "
+	       "C_GetSlotList, the same way\n"
 	       "A:B = how many times faster A is than B (above 1x: A is "
 	       "faster)\n"
 	       "-: above --max-objects-for, or no figure to compare; n/a: "
@@ -501,6 +523,15 @@ static void json_result(FILE *fp, const struct bench_opts *o, size_t w,
 			r->runs);
 		if (wl->unit == BENCH_SECONDS_PER_OP)
 			fprintf(fp, ", \"p90\": %.9g", r->p90);
+		if ((wl->kind == BENCH_TIMED || wl->kind == BENCH_RATE) &&
+		    r->cpu_client >= 0)
+			fprintf(fp, ", \"cpu_client_per_op\": %.9g",
+				r->cpu_client);
+		if ((wl->kind == BENCH_TIMED || wl->kind == BENCH_RATE) &&
+		    r->cpu_server >= 0 && c < o->nmodules &&
+		    o->modules[c].server_pid > 0)
+			fprintf(fp, ", \"cpu_server_per_op\": %.9g",
+				r->cpu_server);
 	}
 	if (r->status == BENCH_ERROR) {
 		fprintf(fp, ", \"error\": ");
@@ -536,6 +567,9 @@ int bench_report_json(const struct bench_opts *o, const struct bench_table *t,
 		if (o->modules[m].max_objects != SIZE_MAX)
 			fprintf(fp, ", \"max_objects\": %zu",
 				o->modules[m].max_objects);
+		if (o->modules[m].server_pid > 0)
+			fprintf(fp, ", \"server_pid\": %ld",
+				o->modules[m].server_pid);
 		fprintf(fp, "}");
 	}
 	fprintf(fp, "\n  ],\n  \"results\": [");

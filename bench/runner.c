@@ -1,7 +1,7 @@
 /*
  * runner.c - everything that happens for one module, in processes that
  * main forked for it: the scratch token's config, one worker process per
- * fill stage and one fresh process per cold init repetition.
+ * fill stage and one fresh process per cold (init, connect) repetition.
  *
  * The runner itself never loads the module, so each fork below starts
  * from a process in which the module has never run.
@@ -111,7 +111,7 @@ static CK_RV fill(const struct bench_opts *o, struct bench_tok *t,
 static int worker(const struct bench_opts *o, const struct bench_module *m,
 		  const struct stage *s, int fd)
 {
-	struct bench_tok t = {.nobjects = s->from};
+	struct bench_tok t = {.nobjects = s->from, .server_pid = m->server_pid};
 	char err[BENCH_ERR_MAX] = "";
 	CK_RV rv;
 
@@ -124,7 +124,9 @@ static int worker(const struct bench_opts *o, const struct bench_module *m,
 			 bench_rv_name(rv));
 		goto out_fail;
 	}
-	if (s->init) {
+	/* A token the caller prepared (the one a server exports, set up
+	 * before the server started) is used as it is. */
+	if (s->init && bench_p11_find_slot(t.f, &t.slot) != CKR_OK) {
 		rv = bench_p11_init_token(t.f, err, sizeof(err));
 		if (rv != CKR_OK)
 			goto out_finalize;
@@ -183,50 +185,40 @@ out_fail:
 	return 1;
 }
 
-/* One cold init repetition: the module is loaded (not timed), then the
- * clock runs from C_Initialize to the end of the first find. */
-static int cold_init(const struct bench_module *m, size_t n, uint64_t seed,
-		     int fd)
+/* One cold repetition: the module is loaded and the row's prepare runs
+ * (not timed), then the clock runs from C_Initialize to the end of the
+ * row's op (init: the first find; connect: the first call). */
+static int cold_run(const struct bench_module *m,
+		    const struct bench_workload *w, size_t n, uint64_t seed,
+		    int fd)
 {
 	struct bench_result r = {.status = BENCH_ERROR};
 	struct bench_tok t = {.nobjects = n, .rng = seed};
-	struct bench_arg a;
-	CK_OBJECT_HANDLE h;
-	CK_ULONG count = 0;
+	struct bench_arg a = {0};
 	double t0;
 	CK_RV rv;
 
-	if (n == 0) {
-		snprintf(r.err, sizeof(r.err), "no objects to find");
-		goto out;
-	}
 	rv = bench_p11_load(m->path, &t.f, r.err, sizeof(r.err));
 	if (rv != CKR_OK)
 		goto out;
-	bench_object_name((size_t)(bench_rng_next(&t.rng) % n), &a);
+	rv = w->prepare(&t, &a);
+	if (rv != CKR_OK) {
+		snprintf(r.err, sizeof(r.err), "%s",
+			 n == 0 ? "no objects" : "prepare failed");
+		goto out;
+	}
 	t0 = bench_now();
 	rv = bench_p11_initialize(t.f);
 	if (rv != CKR_OK)
 		goto out_err;
-	rv = bench_p11_find_slot(t.f, &t.slot);
-	if (rv == CKR_OK)
-		rv = t.f->C_OpenSession(t.slot, CKF_SERIAL_SESSION, NULL, NULL,
-					&t.sess);
-	if (rv == CKR_OK)
-		rv = bench_find(t.f, t.sess, CKA_LABEL, a.label, a.label_len,
-				&h, &count);
+	rv = w->op(&t, &a);
 	r.value = bench_now() - t0;
-	if (rv == CKR_OK && count != 1) {
-		snprintf(r.err, sizeof(r.err), "find: not 1 object");
-		goto out_finalize;
-	}
 	if (rv == CKR_OK)
 		r.status = BENCH_OK;
-out_finalize:
 	t.f->C_Finalize(NULL);
 out_err:
 	if (rv != CKR_OK)
-		snprintf(r.err, sizeof(r.err), "%s", bench_rv_name(rv));
+		bench_result_error(&r, rv);
 out:
 	bench_write_result(fd, &r);
 	return r.status == BENCH_OK ? 0 : 1;
@@ -274,6 +266,7 @@ static int worker_thunk(const void *p)
 
 struct cold_call {
 	const struct bench_module *m;
+	const struct bench_workload *w;
 	size_t n;
 	uint64_t seed;
 	int fd;
@@ -283,15 +276,7 @@ static int cold_thunk(const void *p)
 {
 	const struct cold_call *c = p;
 
-	return cold_init(c->m, c->n, c->seed, c->fd);
-}
-
-static size_t init_index(void)
-{
-	for (size_t w = 0; w < bench_nworkloads; w++)
-		if (bench_workloads[w].kind == BENCH_COLD)
-			return w;
-	return SIZE_MAX;
+	return cold_run(c->m, c->w, c->n, c->seed, c->fd);
 }
 
 static int read_result(int fd, struct bench_result *r)
@@ -311,11 +296,14 @@ static int read_result(int fd, struct bench_result *r)
 	return 0;
 }
 
-/* init@N: a fresh process per repetition, median of the repetitions. */
-static int measure_init(const struct bench_opts *o, size_t mi, size_t si,
-			int fd)
+/* A cold row (init@N, connect): a fresh process per repetition, median
+ * of the repetitions. */
+static int measure_cold(const struct bench_opts *o, size_t mi, size_t w,
+			size_t si, int fd)
 {
-	struct bench_result out = {.workload = (uint32_t)init_index(),
+	const struct bench_workload *wl = &bench_workloads[w];
+	size_t objects = wl->sized ? o->sizes[si] : 0;
+	struct bench_result out = {.workload = (uint32_t)w,
 				   .size_idx = (uint32_t)si,
 				   .status = BENCH_OK};
 	double v[64];
@@ -325,9 +313,8 @@ static int measure_init(const struct bench_opts *o, size_t mi, size_t si,
 	if (pipe(p) != 0)
 		return -1;
 	for (unsigned int i = 0; i < o->init_runs && n < 64; i++) {
-		struct cold_call c = {&o->modules[mi], o->sizes[si],
-				      seed_for(out.workload, o->sizes[si]) + i,
-				      p[1]};
+		struct cold_call c = {&o->modules[mi], wl, objects,
+				      seed_for(w, objects) + i, p[1]};
 		struct bench_result r;
 
 		if (run_child(cold_thunk, &c) < 0 ||
@@ -337,7 +324,7 @@ static int measure_init(const struct bench_opts *o, size_t mi, size_t si,
 			break;
 		}
 		if (r.status != BENCH_OK) {
-			out.status = BENCH_ERROR;
+			out.status = r.status;
 			memcpy(out.err, r.err, sizeof(out.err));
 			break;
 		}
@@ -350,7 +337,22 @@ static int measure_init(const struct bench_opts *o, size_t mi, size_t si,
 		bench_stats(v, n, &out.value, &out.p90);
 	}
 	bench_write_result(fd, &out);
-	return out.status == BENCH_OK ? 0 : 1;
+	return out.status == BENCH_OK || out.status == BENCH_UNSUPPORTED ? 0
+									 : 1;
+}
+
+/* Every selected cold row of one kind (sized at si, or unsized). */
+static int measure_colds(const struct bench_opts *o, size_t mi, bool sized,
+			 size_t si, int fd)
+{
+	int result = 0;
+
+	for (size_t w = 0; w < bench_nworkloads; w++)
+		if (o->selected[w] && bench_workloads[w].kind == BENCH_COLD &&
+		    bench_workloads[w].sized == sized &&
+		    measure_cold(o, mi, w, si, fd) != 0)
+			result = 1;
+	return result;
 }
 
 static int make_dir(const char *path)
@@ -428,14 +430,34 @@ static bool any_selected(const struct bench_opts *o, bool sized)
 	return false;
 }
 
+/* The module's --module-env settings, for this process and its children. */
+static int apply_env(const struct bench_module *m)
+{
+	for (size_t i = 0; i < m->nenv; i++) {
+		char var[BENCH_PATH_MAX];
+		const char *eq = strchr(m->env[i], '=');
+
+		if (eq == NULL || (size_t)(eq - m->env[i]) >= sizeof(var))
+			return -EINVAL;
+		memcpy(var, m->env[i], (size_t)(eq - m->env[i]));
+		var[eq - m->env[i]] = '\0';
+		if (setenv(var, eq + 1, 1) != 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int bench_runner(const struct bench_opts *o, size_t mi, int fd)
 {
 	const struct bench_module *m = &o->modules[mi];
 	struct stage s = {.init = true, .unsized = true};
-	size_t iw = init_index();
 	int rc, result = 0;
 
-	rc = setup_env(o, m);
+	/* A remote module's token lives in its server, set up by the
+	 * caller: a scratch config here would only confuse the client. */
+	rc = m->server_pid > 0 ? 0 : setup_env(o, m);
+	if (rc == 0)
+		rc = apply_env(m);
 	if (rc != 0) {
 		fprintf(stderr, "coffer-bench: %s: scratch token: %s\n",
 			m->name, strerror(-rc));
@@ -445,6 +467,7 @@ int bench_runner(const struct bench_opts *o, size_t mi, int fd)
 	 * waste time. */
 	for (size_t si = 0; si < o->nsizes && any_selected(o, true); si++) {
 		struct worker_call c = {o, m, &s, fd};
+		bool first = s.unsized;
 
 		if (o->sizes[si] > m->max_objects) {
 			for (size_t w = 0; w < bench_nworkloads; w++)
@@ -464,21 +487,29 @@ int bench_runner(const struct bench_opts *o, size_t mi, int fd)
 			/* The token is in an unknown state: what is left
 			 * is marked, not run. */
 			not_run(o, fd, si);
+			if (first && measure_colds(o, mi, false, 0, fd) != 0)
+				result = 1;
 			return result;
 		}
 		s.from = s.to;
 		s.init = false;
 		s.unsized = false;
-		if (iw != SIZE_MAX && o->selected[iw] &&
-		    measure_init(o, mi, si, fd) != 0)
+		if (measure_colds(o, mi, true, si, fd) != 0)
+			result = 1;
+		/* The unsized cold rows once, on the token the first stage
+		 * set up. */
+		if (first && measure_colds(o, mi, false, 0, fd) != 0)
 			result = 1;
 	}
 	if (s.unsized && any_selected(o, false)) {
-		/* Every size was above the cap: the unsized rows still run. */
+		/* No sized stage ran (none selected, or every size above
+		 * the cap): the unsized rows still run. */
 		struct worker_call c = {o, m, &s, fd};
 
 		s.sized = false;
 		if (run_child(worker_thunk, &c) != 0)
+			result = 1;
+		if (measure_colds(o, mi, false, 0, fd) != 0)
 			result = 1;
 	}
 	return result;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -129,6 +130,73 @@ static void test_bench__timed_workloads_have_prepare_and_op(void **state)
 	}
 }
 
+static void test_bench__cold_workloads_have_prepare_and_op(void **state)
+{
+	(void)state;
+	/* runner.c's cold_run calls both for every cold row. */
+	for (size_t i = 0; i < bench_nworkloads; i++) {
+		if (bench_workloads[i].kind != BENCH_COLD)
+			continue;
+		assert_non_null(bench_workloads[i].prepare);
+		assert_non_null(bench_workloads[i].op);
+	}
+}
+
+static void test_bench__rate_rows_fit_the_thread_cap(void **state)
+{
+	(void)state;
+	/* workloads.c runs at most 8 threads; a row asking for more would
+	 * silently be measured with fewer. */
+	for (size_t i = 0; i < bench_nworkloads; i++)
+		if (bench_workloads[i].kind == BENCH_RATE)
+			assert_in_range(bench_workloads[i].threads, 1, 8);
+}
+
+static void test_bench__cpu_tree_of_missing_pid_is_negative(void **state)
+{
+	(void)state;
+	assert_true(bench_cpu_tree(0) < 0);
+	assert_true(bench_cpu_tree(-5) < 0);
+}
+
+static void test_bench__cpu_tree_of_own_pid_is_counted(void **state)
+{
+	volatile double x = 0;
+
+	(void)state;
+	/* Spend a few clock ticks so that the figure cannot be zero. */
+	while (bench_cpu_tree(getpid()) <= 0)
+		for (int i = 0; i < 1000000; i++)
+			x += i;
+	assert_true(x >= 0);
+	assert_true(bench_cpu_tree(getpid()) > 0);
+}
+
+static void test_bench__cpu_end_without_server_leaves_it_unmeasured(
+    void **state)
+{
+	struct bench_result r = {.status = BENCH_OK, .runs = 10};
+	struct bench_cpu_mark m;
+
+	(void)state;
+	bench_cpu_start(&m, 0);
+	bench_cpu_end(&m, &r);
+	assert_true(r.cpu_client >= 0);
+	assert_true(r.cpu_server < 0);
+}
+
+static void test_bench__cpu_end_of_failed_loop_is_unmeasured(void **state)
+{
+	struct bench_result r = {.status = BENCH_ERROR, .runs = 10};
+	struct bench_cpu_mark m;
+
+	(void)state;
+	bench_cpu_start(&m, getpid());
+	bench_cpu_end(&m, &r);
+	assert_true(r.cpu_client < 0);
+	assert_true(r.cpu_server < 0);
+}
+
 static void test_bench__create_is_the_first_workload(void **state)
 {
 	(void)state;
@@ -158,6 +226,13 @@ int main(void)
 	    cmocka_unit_test(test_bench__rng_other_seed_gives_other_targets),
 	    cmocka_unit_test(test_bench__workload_names_are_unique),
 	    cmocka_unit_test(test_bench__timed_workloads_have_prepare_and_op),
+	    cmocka_unit_test(test_bench__cold_workloads_have_prepare_and_op),
+	    cmocka_unit_test(test_bench__rate_rows_fit_the_thread_cap),
+	    cmocka_unit_test(test_bench__cpu_tree_of_missing_pid_is_negative),
+	    cmocka_unit_test(test_bench__cpu_tree_of_own_pid_is_counted),
+	    cmocka_unit_test(
+		test_bench__cpu_end_without_server_leaves_it_unmeasured),
+	    cmocka_unit_test(test_bench__cpu_end_of_failed_loop_is_unmeasured),
 	    cmocka_unit_test(test_bench__create_is_the_first_workload),
 	    cmocka_unit_test(test_bench__unknown_rv_is_named_by_number),
 	};

@@ -139,6 +139,32 @@ static CK_RV prepare_nothing(struct bench_tok *t, struct bench_arg *a)
 	return CKR_OK;
 }
 
+/* init: the find an application starting up makes, after C_Initialize. */
+static CK_RV cold_find(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_ULONG count = 0;
+	CK_RV rv = bench_p11_find_slot(t->f, &t->slot);
+
+	if (rv == CKR_OK)
+		rv = t->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL,
+					 NULL, &t->sess);
+	if (rv == CKR_OK)
+		rv = bench_find(t->f, t->sess, CKA_LABEL, a->label,
+				a->label_len, &a->obj, &count);
+	return check_one(rv, count);
+}
+
+/* connect: the first call after C_Initialize that a remote module cannot
+ * answer without its server, so a module that connects lazily pays its
+ * connection set-up here. */
+static CK_RV cold_first_call(struct bench_tok *t, struct bench_arg *a)
+{
+	CK_ULONG n = 0;
+
+	(void)a;
+	return t->f->C_GetSlotList(CK_TRUE, NULL, &n);
+}
+
 static CK_RV op_random(struct bench_tok *t, struct bench_arg *a)
 {
 	return t->f->C_GenerateRandom(t->sess, a->buf, 32);
@@ -164,7 +190,11 @@ static const struct bench_workload base_workloads[] = {
      BENCH_SECONDS_PER_OP, true, prepare_getattr, op_getattr, NULL,
      NULL, 0},
     {"init", "C_Initialize .. first C_FindObjects by label, cold process",
-     BENCH_COLD, BENCH_SECONDS_PER_OP, true, NULL, NULL, NULL, NULL, 0},
+     BENCH_COLD, BENCH_SECONDS_PER_OP, true, prepare_target, cold_find, NULL,
+     NULL, 0},
+    {"connect", "C_Initialize + first C_GetSlotList, cold process",
+     BENCH_COLD, BENCH_SECONDS_PER_OP, false, prepare_nothing,
+     cold_first_call, NULL, NULL, 0},
     {"random", "C_GenerateRandom(32 bytes)", BENCH_TIMED, BENCH_SECONDS_PER_OP,
      false, prepare_nothing, op_random, openssl_random, NULL, 0},
 };
@@ -186,7 +216,7 @@ __attribute__((constructor)) static void workloads_init(void)
 		bench_workloads[bench_nworkloads++] = bench_crypto_workloads[i];
 }
 
-static void set_error(struct bench_result *r, CK_RV rv)
+void bench_result_error(struct bench_result *r, CK_RV rv)
 {
 	/* A module without the function or the mechanism cannot be
 	 * measured on the row: n/a, not an error. */
@@ -249,28 +279,32 @@ void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
 {
 	struct samples s = {0};
 	struct bench_arg a = {0};
-	double start = bench_now();
+	struct bench_cpu_mark cpu;
+	double start;
 	CK_RV rv;
 
+	bench_cpu_start(&cpu, t->server_pid);
+	start = bench_now();
 	r->status = BENCH_OK;
 	while (!loop_done(o, start, s.n)) {
 		double t0;
 
 		rv = w->prepare(t, &a);
 		if (rv != CKR_OK) {
-			set_error(r, rv);
+			bench_result_error(r, rv);
 			break;
 		}
 		t0 = bench_now();
 		rv = w->op(t, &a);
 		if (rv != CKR_OK) {
-			set_error(r, rv);
+			bench_result_error(r, rv);
 			break;
 		}
 		if (!samples_push(&s, bench_now() - t0))
 			break;
 	}
 	finish(&s, r);
+	bench_cpu_end(&cpu, r);
 }
 
 /* One thread of a BENCH_RATE loop. */
@@ -311,9 +345,13 @@ static void *rate_main(void *p)
 static void rate_run(struct rate_thread *rt, unsigned int n,
 		     struct bench_result *r)
 {
+	struct bench_cpu_mark cpu;
 	unsigned long ops = 0;
-	double start = bench_now(), end = start;
+	double start, end;
 	unsigned int started = 1;
+
+	bench_cpu_start(&cpu, rt[0].tok.server_pid);
+	start = end = bench_now();
 
 	for (unsigned int i = 0; i < n; i++)
 		rt[i].start = start;
@@ -336,7 +374,7 @@ static void rate_run(struct rate_thread *rt, unsigned int n,
 				snprintf(r->err, sizeof(r->err),
 					 "OpenSSL failed");
 			} else {
-				set_error(r, rt[i].rv);
+				bench_result_error(r, rt[i].rv);
 			}
 			return;
 		}
@@ -346,6 +384,7 @@ static void rate_run(struct rate_thread *rt, unsigned int n,
 	}
 	r->runs = (uint32_t)ops;
 	r->value = end > start ? (double)ops / (end - start) : 0;
+	bench_cpu_end(&cpu, r);
 }
 
 #define RATE_MAX_THREADS 8
@@ -362,7 +401,7 @@ void bench_run_rate(const struct bench_opts *o, struct bench_tok *t,
 		n = RATE_MAX_THREADS;
 	rv = w->setup(t, &a);
 	if (rv != CKR_OK) {
-		set_error(r, rv);
+		bench_result_error(r, rv);
 		return;
 	}
 	memset(rt, 0, sizeof(rt));
@@ -379,7 +418,7 @@ void bench_run_rate(const struct bench_opts *o, struct bench_tok *t,
 					 CKF_SERIAL_SESSION | CKF_RW_SESSION,
 					 NULL, NULL, &rt[opened].tok.sess);
 		if (rv != CKR_OK) {
-			set_error(r, rv);
+			bench_result_error(r, rv);
 			break;
 		}
 	}
@@ -421,12 +460,15 @@ void bench_run_openssl(const struct bench_opts *o,
 		       const struct bench_workload *w, struct bench_result *r)
 {
 	struct samples s = {0};
-	double start = bench_now();
+	struct bench_cpu_mark cpu;
+	double start;
 
 	if (w->kind == BENCH_RATE) {
 		run_openssl_rate(o, w, r);
 		return;
 	}
+	bench_cpu_start(&cpu, 0);
+	start = bench_now();
 	r->status = BENCH_OK;
 	while (!loop_done(o, start, s.n)) {
 		double t0 = bench_now();
@@ -440,4 +482,5 @@ void bench_run_openssl(const struct bench_opts *o,
 			break;
 	}
 	finish(&s, r);
+	bench_cpu_end(&cpu, r);
 }
