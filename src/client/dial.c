@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +94,13 @@ static int dial_tcp(const char *host, const char *port, int timeout_ms,
 		last = connect_bounded(fd, ai->ai_addr, ai->ai_addrlen,
 				       timeout_ms);
 		if (last == 0) {
+			int one = 1;
+
+			/* Each call is one small request waiting for its
+			 * reply: Nagle's delay would stall every frame that
+			 * follows an unacknowledged one. */
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+					 sizeof(one));
 			*out = fd;
 			break;
 		}

@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -380,6 +381,13 @@ static void accept_one(struct daemon *d, struct listener *l)
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			cf_warn("accept: %s", strerror(errno));
 		return;
+	}
+	if (l->kind != CF_LISTEN_UNIX) {
+		int one = 1;
+
+		/* Replies are small and latency-bound; see dial.c. */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
 	}
 	memset(&a, 0, sizeof(a));
 	a.fd = fd;
