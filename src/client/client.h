@@ -111,8 +111,14 @@ void cf_client_end(struct cf_client_call *c);
  * session with C_SessionCancel: the client found an argument error the
  * module would have answered by ending them. Best effort. */
 void cf_client_end_op(const struct cf_client_call *c, CK_FLAGS flags);
-/* Wire id of C_SessionCancel (src/pkcs11/functions.py). */
+/* Wire ids (src/pkcs11/functions.py). */
+#define CF_FN_CLOSE_SESSION 17
 #define CF_FN_SESSION_CANCEL 20
+#define CF_FN_ENCRYPT_INIT 35
+#define CF_FN_DECRYPT_INIT 39
+#define CF_FN_DIGEST_INIT 53
+#define CF_FN_SIGN_INIT 58
+#define CF_FN_VERIFY_INIT 69
 
 /* Reads a reply's leading u64 rv; false if absent or wider than CK_RV. */
 bool cf_client_read_rv(struct cf_win *r, CK_RV *rv);
@@ -160,6 +166,42 @@ void cf_client_session_msg(CK_SESSION_HANDLE s, int msg, CK_MECHANISM_TYPE mech,
 /* C_SessionCancel's flags end the message operations they name. */
 void cf_client_session_cancel(CK_SESSION_HANDLE s, CK_FLAGS flags);
 void cf_client_sessions_clear(void);
+
+/*
+ * Deferred initialisation (docs/client.md): per session, the last
+ * CF_CLIENT_INIT_CACHE requests of C_EncryptInit, C_DecryptInit,
+ * C_DigestInit, C_SignInit and C_VerifyInit that succeeded, each valid
+ * while the epoch is the one it was recorded at, and at most one deferred
+ * init that rides in front of the session's next request (CF_FRAME_CHAIN).
+ * The epoch moves with every call that may change an init's outcome:
+ * C_Logout, C_DestroyObject, C_SetAttributeValue, C_CloseSession,
+ * C_CloseAllSessions, C_InitToken, C_InitPIN, C_SetPIN, C_SessionCancel
+ * (before and after their round trip), and every new connection.
+ */
+#define CF_CLIENT_INIT_CACHE 4
+uint64_t cf_client_epoch(void);
+void cf_client_epoch_bump(void);
+/* If the request p equals a valid cached one of session s, no init is
+ * deferred yet and the operation of fn's kind is idle, keeps a copy as the deferred init and returns true: the
+ * caller answers CKR_OK without a round trip. */
+bool cf_client_session_defer(CK_SESSION_HANDLE s, uint16_t fn,
+			     const uint8_t *p, size_t len);
+/* Whether the session's operation of the kind of init_fn is known to
+ * have ended (idle) or may be running. An init is deferred only when its
+ * kind is idle: otherwise the module would answer CKR_OPERATION_ACTIVE. */
+void cf_client_session_op_idle(CK_SESSION_HANDLE s, uint16_t init_fn,
+			       bool idle);
+/* Remembers an init request that succeeded; at is the epoch read before
+ * it was sent. Least recently used entry goes. */
+void cf_client_session_record(CK_SESSION_HANDLE s, uint16_t fn,
+			      const uint8_t *p, size_t len, uint64_t at);
+/* Takes the deferred init (the caller owns *p: wipe and free it). */
+bool cf_client_session_take_deferred(CK_SESSION_HANDLE s, uint16_t *fn,
+				     uint8_t **p, size_t *len);
+/* Gives a taken deferred init back (it was not sent); frees p when the
+ * session is gone or has another one. */
+void cf_client_session_put_deferred(CK_SESSION_HANDLE s, uint16_t fn,
+				    uint8_t *p, size_t len);
 /* After fork in the child. */
 void cf_client_sessions_reset(void);
 

@@ -76,6 +76,40 @@ for flags, names in (
         OP_ENDS[n] = flags
 
 
+# Inits whose repeats may be deferred into the session's next request
+# (docs/client.md, "Deferred initialisation").
+CHAIN_INITS = ("C_EncryptInit", "C_DecryptInit", "C_DigestInit", "C_SignInit",
+               "C_VerifyInit")
+# Calls after which a remembered init may no longer succeed: they move the
+# epoch before and after their round trip, so an init recorded while they
+# ran is stale too.
+EPOCH_BUMPERS = ("C_Logout", "C_DestroyObject", "C_SetAttributeValue",
+                 "C_CloseSession", "C_CloseAllSessions", "C_InitToken",
+                 "C_InitPIN", "C_SetPIN", "C_SessionCancel")
+
+
+# Calls that certainly end their operation when they succeed with output
+# (not a length query): the init of that kind may be deferred again. Keyed
+# by the wire id of the kind's init.
+OP_DONE = {}
+for init, names in (
+        (35, ["C_Encrypt", "C_EncryptFinal"]),
+        (39, ["C_Decrypt", "C_DecryptFinal"]),
+        (53, ["C_Digest", "C_DigestFinal"]),
+        (58, ["C_Sign", "C_SignFinal"]),
+        (69, ["C_Verify", "C_VerifyFinal"])):
+    for n in names:
+        OP_DONE[n] = init
+# Calls that may start (or restore) an operation the module may count as of
+# that kind: its init is not deferred until an operation is seen to end.
+OP_BUSY = {
+    "C_SignRecoverInit": [58], "C_VerifyRecoverInit": [69],
+    "C_MessageEncryptInit": [35], "C_MessageDecryptInit": [39],
+    "C_MessageSignInit": [58], "C_MessageVerifyInit": [69],
+    "C_SetOperationState": [35, 39, 53, 58, 69],
+}
+
+
 def params(name, args):
     """[(kind, detail, [(ctype, cname), ...]), ...] in prototype order."""
     out = []
@@ -199,6 +233,8 @@ def emit_stub(o, fid, name, ps):
     o.append("\tstruct cf_client_call c;")
     if name == "C_OpenSession":
         o.append("\tCK_ULONG remote = CK_INVALID_HANDLE;")
+    if name in CHAIN_INITS:
+        o.append("\tuint64_t at;")
     o.append("\tCK_RV rv;")
     o.append("")
     if session:
@@ -288,7 +324,23 @@ def emit_stub(o, fid, name, ps):
     for kind, detail, cs in ps:
         if kind == "local":
             o.append("\t(void)%s; /* stays in this process */" % cs[0][1])
+    if name in CHAIN_INITS:
+        # The same request succeeded before and nothing since could
+        # change its outcome: it goes out with the session's next call.
+        o.append("\tat = cf_client_epoch();")
+        o.append("\tif (!c.req.bad &&")
+        o.append("\t    cf_client_session_defer(c.local, %d, c.req.data, "
+                 "c.req.len)) {" % fid)
+        o.append("\t\trv = CKR_OK;")
+        o.append("\t\tgoto out;")
+        o.append("\t}")
+    for init in OP_BUSY.get(name, []):
+        o.append("\tcf_client_session_op_idle(c.local, %d, false);" % init)
+    if name in EPOCH_BUMPERS:
+        o.append("\tcf_client_epoch_bump();")
     o.append("\trv = cf_client_roundtrip(&c);")
+    if name in EPOCH_BUMPERS:
+        o.append("\tcf_client_epoch_bump();")
     if name == "C_CloseSession":
         # A session whose connection is gone is closed all the same.
         o.append("\tif (rv == CKR_SESSION_HANDLE_INVALID ||")
@@ -313,6 +365,16 @@ def emit_stub(o, fid, name, ps):
                  % ps[4][2][0][1])
     else:
         o.append("\trv = cf_client_dec_%s(%s);" % (name, ", ".join(dec_args)))
+    if name in OP_DONE:
+        outs = [cs[0][1] for kind, _, cs in ps if kind == "outbuf"]
+        cond = "rv == CKR_OK" + "".join(" && %s != NULL" % v for v in outs)
+        o.append("\tif (%s)" % cond)
+        o.append("\t\tcf_client_session_op_idle(c.local, %d, true);"
+                 % OP_DONE[name])
+    if name in CHAIN_INITS:
+        o.append("\tif (rv == CKR_OK)")
+        o.append("\t\tcf_client_session_record(c.local, %d, c.req.data, "
+                 "c.req.len, at);" % fid)
     if name == "C_CloseSession":
         o.append("\tif (rv == CKR_OK || rv == CKR_SESSION_HANDLE_INVALID ||")
         o.append("\t    rv == CKR_SESSION_CLOSED)")

@@ -13,6 +13,10 @@
  * reply within the timeout) is dropped whole: its calls in flight fail, and
  * the sessions opened on it are invalid from then on (they carry the
  * connection's generation). Calls without a session connect again.
+ *
+ * A session with a deferred init (session.c) sends its next request as a
+ * CF_FRAME_CHAIN: the init, then the request, in one frame; the reply
+ * starts with the init's rv (docs/protocol.md, "Deferred initialisation").
  */
 #include "client/client.h"
 
@@ -22,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "common/log.h"
 
@@ -189,6 +195,9 @@ static CK_RV connect_locked(const struct timespec *deadline)
 	}
 	rc->conn = conn;
 	rc->gen = ++rpc.gen;
+	/* A new connection is a new module instance: nothing remembered
+	 * about the old one holds. */
+	cf_client_epoch_bump();
 	rc->max_inflight = hello.max_inflight > 0 ? hello.max_inflight : 1;
 	rc->max_frame = hello.max_frame;
 	rc->next_id = 1;
@@ -415,7 +424,8 @@ static CK_RV map_failure(const struct cf_client_call *c,
 /* One attempt. *retry is set when the call failed because a connection
  * that existed before it had died, so a fresh one may succeed. */
 static CK_RV roundtrip_once(struct cf_client_call *c,
-			    const struct timespec *deadline, bool *retry)
+			    const struct timespec *deadline, uint16_t type,
+			    const uint8_t *payload, size_t len, bool *retry)
 {
 	struct rconn *rc, *to_free = NULL;
 	struct pending p;
@@ -445,7 +455,7 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 			goto out_unlock;
 		}
 	}
-	if (c->req.len > rc->max_frame) {
+	if (len > rc->max_frame) {
 		rv = CKR_DATA_LEN_RANGE;
 		goto out_unlock;
 	}
@@ -473,8 +483,8 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 	rc->inflight++;
 	pthread_mutex_unlock(&rpc.lock);
 
-	r = cf_conn_send(rc->conn, CF_FRAME_REQUEST, c->fn, p.id, c->req.data,
-			 c->req.len, ms_left(deadline));
+	r = cf_conn_send(rc->conn, type, c->fn, p.id, payload, len,
+			 ms_left(deadline));
 
 	pthread_mutex_lock(&rpc.lock);
 	if (r != 0 && !p.done)
@@ -529,8 +539,75 @@ out_unlock:
 	return rv;
 }
 
+static void wipe_free(uint8_t *p, size_t len)
+{
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+static void forget_reply(struct cf_client_call *c)
+{
+	if (c->have_rd)
+		cf_win_clear(&c->rd);
+	cf_frame_clear(&c->rep);
+	c->have_rd = false;
+}
+
+/* Sends c's request behind the session's deferred init (fn dfn, request
+ * dp, which this takes) as one CF_FRAME_CHAIN. When the init failed the
+ * call did not run and c->rd reads the init's rv as the call's own. */
+static CK_RV roundtrip_chain(struct cf_client_call *c,
+			     const struct timespec *deadline, uint16_t dfn,
+			     uint8_t *dp, size_t dlen)
+{
+	struct cf_wout w;
+	uint64_t init_rv = 0;
+	bool retry = false;
+	CK_RV rv;
+
+	cf_wout_init(&w, CF_FRAME_MAX_DEFAULT);
+	cf_w_u8(&w, (uint8_t)(dfn >> 8));
+	cf_w_u8(&w, (uint8_t)dfn);
+	cf_w_u32(&w, (uint32_t)dlen);
+	cf_w_raw(&w, dp, dlen);
+	cf_w_raw(&w, c->req.data, c->req.len);
+	rv = w.bad ? CKR_DATA_LEN_RANGE
+		   : roundtrip_once(c, deadline, CF_FRAME_CHAIN, w.data, w.len,
+				    &retry);
+	cf_wout_clear(&w);
+	if (rv == CKR_DATA_LEN_RANGE) {
+		/* Nothing went out: the init stays deferred, as it would
+		 * have stayed active. */
+		cf_client_session_put_deferred(c->local, dfn, dp, dlen);
+		return rv;
+	}
+	wipe_free(dp, dlen);
+	if (rv != CKR_OK)
+		return rv;
+	if (!cf_r_u64(&c->rd, &init_rv)) {
+		forget_reply(c);
+		return CKR_DEVICE_ERROR;
+	}
+	if (init_rv == CKR_OK)
+		return CKR_OK; /* c->rd goes on with the call's reply */
+	if (c->fn == CF_FN_CLOSE_SESSION || c->fn == CF_FN_SESSION_CANCEL) {
+		/* Ending the session or its operations does not depend on
+		 * the init: they run as they would have without it. */
+		forget_reply(c);
+		return roundtrip_once(c, deadline, CF_FRAME_REQUEST,
+				      c->req.data, c->req.len, &retry);
+	}
+	/* The reply is the bare u64 rv: the decoder reads it as the call's. */
+	cf_win_clear(&c->rd);
+	cf_win_init(&c->rd, c->rep.payload, c->rep.len);
+	return CKR_OK;
+}
+
 CK_RV cf_client_roundtrip(struct cf_client_call *c)
 {
+	uint8_t *dp = NULL;
+	size_t dlen = 0;
+	uint16_t dfn = 0;
 	struct timespec deadline;
 	bool retry = false;
 	int timeout_ms;
@@ -544,10 +621,15 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 	    rpc.conf != NULL ? rpc.conf->timeout_ms : CF_CLIENT_TIMEOUT_DEFAULT;
 	pthread_mutex_unlock(&rpc.lock);
 	deadline = deadline_in(timeout_ms);
-	rv = roundtrip_once(c, &deadline, &retry);
+	if (c->gen != 0 && c->local != 0 &&
+	    cf_client_session_take_deferred(c->local, &dfn, &dp, &dlen))
+		return roundtrip_chain(c, &deadline, dfn, dp, dlen);
+	rv = roundtrip_once(c, &deadline, CF_FRAME_REQUEST, c->req.data,
+			    c->req.len, &retry);
 	/* A call without a session on a connection that had died before it
 	 * (cofferd restarted): once more on a fresh one. */
 	if (retry && ms_left(&deadline) > 0)
-		rv = roundtrip_once(c, &deadline, &retry);
+		rv = roundtrip_once(c, &deadline, CF_FRAME_REQUEST,
+				    c->req.data, c->req.len, &retry);
 	return rv;
 }

@@ -233,3 +233,61 @@ int cf_srv_dispatch(struct cf_srv *s, uint16_t fn, const uint8_t *payload,
 		ret = -ENOMEM;
 	return ret;
 }
+
+/* The inits a client may defer: their outcome depends only on the session,
+ * the mechanism and the key, which the client's epoch guards. */
+static bool chain_init(uint16_t fn)
+{
+	switch (fn) {
+	case CF_SRV_FN_C_EncryptInit:
+	case CF_SRV_FN_C_DecryptInit:
+	case CF_SRV_FN_C_DigestInit:
+	case CF_SRV_FN_C_SignInit:
+	case CF_SRV_FN_C_VerifyInit:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int cf_srv_dispatch_chain(struct cf_srv *s, uint16_t fn,
+			  const uint8_t *payload, size_t len, struct cf_wout *w,
+			  uint16_t *init_fn)
+{
+	struct cf_wout iw;
+	uint16_t ifn;
+	uint32_t ilen;
+	uint64_t irv = 0;
+	int ret;
+
+	*init_fn = 0;
+	if (len < 6)
+		return -EBADMSG;
+	ifn = (uint16_t)((unsigned)payload[0] << 8 | payload[1]);
+	ilen = (uint32_t)payload[2] << 24 | (uint32_t)payload[3] << 16 |
+	       (uint32_t)payload[4] << 8 | payload[5];
+	if (ilen > len - 6 || !chain_init(ifn))
+		return -EBADMSG;
+	*init_fn = ifn;
+	/* An unknown second call must not leave the init's operation
+	 * running behind the client's back. */
+	if (fn > CF_SRV_FN_MAX || cf_srv_fns[fn].handler == NULL)
+		return -ENOSYS;
+	cf_wout_init(&iw, REPLY_OVERHEAD);
+	ret = cf_srv_dispatch(s, ifn, payload + 6, ilen, &iw);
+	if (ret == 0) {
+		if (iw.len < 8) {
+			ret = -ENOMEM;
+		} else {
+			for (int i = 0; i < 8; i++)
+				irv = irv << 8 | iw.data[i];
+		}
+	}
+	cf_wout_clear(&iw);
+	if (ret != 0)
+		return ret;
+	cf_w_u64(w, irv);
+	if (irv != CKR_OK)
+		return w->bad ? -ENOMEM : 0;
+	return cf_srv_dispatch(s, fn, payload + 6 + ilen, len - 6 - ilen, w);
+}

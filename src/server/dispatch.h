@@ -85,6 +85,20 @@ int cf_srv_filter_slots(struct cf_srv *s, char *const *uris, size_t nuris,
 int cf_srv_dispatch(struct cf_srv *s, uint16_t fn, const uint8_t *payload,
 		    size_t len, struct cf_wout *w);
 
+/*
+ * A CF_FRAME_CHAIN payload (docs/protocol.md, "Deferred initialisation"):
+ * u16 init fn, u32 init length, the init's request payload, then the
+ * request payload of fn. Runs the init through cf_srv_dispatch; if its rv
+ * is not CKR_OK, the reply is that u64 rv alone and fn does not run, else
+ * u64 0 and fn's reply. *init_fn gets the init's id once the header
+ * decoded (0 before). Returns as cf_srv_dispatch; -EBADMSG also when the
+ * first call is not C_EncryptInit, C_DecryptInit, C_DigestInit, C_SignInit
+ * or C_VerifyInit, or a length runs past the payload.
+ */
+int cf_srv_dispatch_chain(struct cf_srv *s, uint16_t fn,
+			  const uint8_t *payload, size_t len, struct cf_wout *w,
+			  uint16_t *init_fn);
+
 /* Hooks (policy.c) around every module call. pre may refuse the call with
  * an rv; post sees the result of every call that pre let through or not. */
 CK_RV cf_srv_pre(struct cf_srv *s, struct cf_srv_call *c);

@@ -14,6 +14,9 @@
  * while concurrent requests and slow calls (key generation, login) still
  * run in parallel. Idle threads wait on a condition of their own, so a
  * hand-off wakes exactly one thread.
+ *
+ * A CF_FRAME_CHAIN (a deferred init, then a request) is one call here: one
+ * in-flight slot, one reply, its cost noted under the request's function.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -136,7 +139,17 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
+	if (f->type == CF_FRAME_CHAIN) {
+		uint16_t ifn = 0;
+
+		rc = cf_srv_dispatch_chain(&w->srv, f->fn, f->payload, f->len,
+					   &out, &ifn);
+		if (rc == 0)
+			cf_debug("conn=%lu: chain %s + %s", w->srv.conn_id,
+				 cf_srv_fns[ifn].name, cf_srv_fns[f->fn].name);
+	} else {
+		rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
+	}
 	note_cost(w, f->fn, &t0);
 	/* No longer counted against the in-flight limit before the answer
 	 * goes out, so a client that got the answer and sends its next call
@@ -154,8 +167,12 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 				   SEND_TIMEOUT_MS);
 		break;
 	case -EBADMSG:
-		cf_warn("conn=%lu %s: malformed %s request, closing",
-			w->srv.conn_id, w->srv.peer, cf_srv_fns[f->fn].name);
+		cf_warn("conn=%lu %s: malformed %s %s, closing",
+			w->srv.conn_id, w->srv.peer,
+			f->fn <= CF_SRV_FN_MAX && cf_srv_fns[f->fn].name
+			    ? cf_srv_fns[f->fn].name
+			    : "unknown",
+			f->type == CF_FRAME_CHAIN ? "chain" : "request");
 		cf_conn_send_error(w->conn, f->id, CF_PERR_MALFORMED,
 				   "malformed request payload",
 				   SEND_TIMEOUT_MS);
@@ -211,7 +228,7 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 {
 	bool keep, inline_call;
 
-	if (f->type != CF_FRAME_REQUEST) {
+	if (f->type != CF_FRAME_REQUEST && f->type != CF_FRAME_CHAIN) {
 		refuse_frame_locked(w, f, CF_PERR_MALFORMED,
 				    "expected a request frame");
 		return false;

@@ -38,6 +38,9 @@ enum cf_frame_type {
 	CF_FRAME_REQUEST = 3,
 	CF_FRAME_REPLY = 4,
 	CF_FRAME_ERROR = 5, /* protocol error; payload: u32 code, string */
+	/* client -> server: a deferred init, then a request, answered by one
+	 * reply (docs/protocol.md, "Deferred initialisation") */
+	CF_FRAME_CHAIN = 6,
 };
 
 /* Protocol error codes carried by CF_FRAME_ERROR. */
