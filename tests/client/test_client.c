@@ -53,6 +53,7 @@ static struct {
 	char sock[PATH_MAX];
 	pid_t cofferd; /* leader of its process group (acceptor + workers) */
 	bool initialized;
+	bool debug_log; /* cofferd logs at debug level into dir/cofferd.log */
 } t;
 
 /* ---- time and files --------------------------------------------------- */
@@ -95,8 +96,18 @@ static void cofferd_start(void)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
+		if (t.debug_log) {
+			char log[PATH_MAX + 16];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/cofferd.log", t.dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(127);
+		}
 		execl(cofferd_path, cofferd_path, "--module", inner_path,
-		      "--listen", listen, "--log-level", "error", (char *)NULL);
+		      "--listen", listen, "--log-level",
+		      t.debug_log ? "debug" : "error", (char *)NULL);
 		_exit(127);
 	}
 	setpgid(t.cofferd, t.cofferd);
@@ -602,6 +613,214 @@ static void test_client__threads_sign_concurrently(void **state)
 	}
 }
 
+/* ---- deferred initialisation (chains) --------------------------------- */
+
+#define NSIGNS 20
+
+/* Lines of cofferd's log (t.debug_log) that contain s. */
+static int log_count(const char *s)
+{
+	char path[PATH_MAX + 16], line[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/cofferd.log", t.dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, s) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* A logged-in session and an HMAC token key labelled label. */
+static CK_OBJECT_HANDLE hmac_token_key(CK_SESSION_HANDLE s, const char *label)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE tmpl[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+	    {CKA_VALUE, (void *)hmac_key, sizeof(hmac_key)},
+	};
+	CK_OBJECT_HANDLE key;
+
+	assert_int_equal(p11->C_CreateObject(s, tmpl, 6, &key), CKR_OK);
+	return key;
+}
+
+static CK_SESSION_HANDLE chain_setup(CK_SLOT_ID *slot_out)
+{
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+
+	t.debug_log = true;
+	cofferd_start();
+	initialize();
+	slot = make_token();
+	assert_int_equal(p11->C_OpenSession(slot,
+					    CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					    NULL, NULL, &s),
+			 CKR_OK);
+	assert_int_equal(p11->C_Login(s, CKU_USER, PIN(USER_PIN)), CKR_OK);
+	if (slot_out != NULL)
+		*slot_out = slot;
+	return s;
+}
+
+/* One HMAC-SHA256 over msg with key, checked against OpenSSL. */
+static CK_RV sign_checked(CK_SESSION_HANDLE s, const char *msg)
+{
+	uint8_t mac[32], want[32];
+	CK_ULONG len = sizeof(mac);
+	unsigned wlen = 0;
+	CK_RV rv;
+
+	rv = p11->C_Sign(s, (CK_BYTE_PTR)msg, (CK_ULONG)strlen(msg), mac, &len);
+	if (rv != CKR_OK)
+		return rv;
+	HMAC(EVP_sha256(), hmac_key, sizeof(hmac_key), (const uint8_t *)msg,
+	     strlen(msg), want, &wlen);
+	assert_int_equal(len, 32);
+	assert_memory_equal(mac, want, 32);
+	return CKR_OK;
+}
+
+static void test_client__repeated_sign_init_rides_with_sign(void **state)
+{
+	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	char msg[64];
+
+	(void)state;
+	s = chain_setup(NULL);
+	key = hmac_token_key(s, "chain");
+	for (int i = 0; i < NSIGNS; i++) {
+		snprintf(msg, sizeof(msg), "message %d", i);
+		assert_int_equal(p11->C_SignInit(s, &m, key), CKR_OK);
+		assert_int_equal(sign_checked(s, msg), CKR_OK);
+	}
+	/* The first init went alone; every repeat rode with its C_Sign. The
+	 * worker logs each chain before it answers. */
+	assert_int_equal(log_count("chain C_SignInit + C_Sign"), NSIGNS - 1);
+}
+
+/* Another process (its own connection, so the client's epoch never
+ * moves) destroys the key between the deferred init and the C_Sign. */
+static void destroy_in_child(CK_SLOT_ID slot, const char *label)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+		CK_ATTRIBUTE find[] = {
+		    {CKA_CLASS, &cls, sizeof(cls)},
+		    {CKA_LABEL, (void *)label, (CK_ULONG)strlen(label)},
+		};
+		CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+		CK_SESSION_HANDLE c;
+		CK_ULONG n = 0;
+		int ok = p11->C_Initialize(NULL) == CKR_OK &&
+			 p11->C_OpenSession(slot,
+					    CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					    NULL, NULL, &c) == CKR_OK &&
+			 p11->C_Login(c, CKU_USER, PIN(USER_PIN)) == CKR_OK &&
+			 p11->C_FindObjectsInit(c, find, 2) == CKR_OK &&
+			 p11->C_FindObjects(c, &k, 1, &n) == CKR_OK && n == 1 &&
+			 p11->C_FindObjectsFinal(c) == CKR_OK &&
+			 p11->C_DestroyObject(c, k) == CKR_OK;
+
+		p11->C_Finalize(NULL);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_client__deferred_init_of_destroyed_key_fails_call(
+    void **state)
+{
+	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE gone, other;
+	CK_SLOT_ID slot;
+	CK_RV rv, plain;
+
+	(void)state;
+	s = chain_setup(&slot);
+	gone = hmac_token_key(s, "gone");
+	other = hmac_token_key(s, "other");
+	assert_int_equal(p11->C_SignInit(s, &m, gone), CKR_OK);
+	assert_int_equal(sign_checked(s, "first"), CKR_OK);
+	destroy_in_child(slot, "gone");
+	/* Deferred: answered at once, the failure comes with C_Sign. */
+	assert_int_equal(p11->C_SignInit(s, &m, gone), CKR_OK);
+	rv = sign_checked(s, "second");
+	assert_int_equal(log_count("chain C_SignInit + C_Sign"), 1);
+	/* What the init itself answers when sent alone. */
+	plain = p11->C_SignInit(s, &m, gone);
+	assert_int_not_equal(plain, CKR_OK);
+	assert_int_equal(rv, plain);
+	/* No operation was left behind. */
+	assert_int_equal(sign_checked(s, "third"),
+			 CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(p11->C_SignInit(s, &m, other), CKR_OK);
+	assert_int_equal(sign_checked(s, "fourth"), CKR_OK);
+}
+
+static void test_client__second_init_after_deferred_is_active(void **state)
+{
+	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+
+	(void)state;
+	s = chain_setup(NULL);
+	key = hmac_token_key(s, "active");
+	assert_int_equal(p11->C_SignInit(s, &m, key), CKR_OK);
+	assert_int_equal(sign_checked(s, "first"), CKR_OK);
+	assert_int_equal(p11->C_SignInit(s, &m, key), CKR_OK); /* deferred */
+	assert_int_equal(p11->C_SignInit(s, &m, key), CKR_OPERATION_ACTIVE);
+	assert_int_equal(log_count("chain C_SignInit + C_SignInit"), 1);
+	/* The deferred one runs on. */
+	assert_int_equal(sign_checked(s, "second"), CKR_OK);
+}
+
+static void test_client__close_session_with_deferred_init(void **state)
+{
+	CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
+	CK_SESSION_HANDLE s, sign;
+	CK_SESSION_INFO si;
+	CK_OBJECT_HANDLE key;
+	CK_SLOT_ID slot;
+
+	(void)state;
+	s = chain_setup(&slot);
+	key = hmac_token_key(s, "close");
+	sign = open_session(slot);
+	assert_int_equal(p11->C_SignInit(sign, &m, key), CKR_OK);
+	assert_int_equal(sign_checked(sign, "first"), CKR_OK);
+	assert_int_equal(p11->C_SignInit(sign, &m, key), CKR_OK); /* deferred */
+	assert_int_equal(p11->C_CloseSession(sign), CKR_OK);
+	assert_int_equal(log_count("chain C_SignInit + C_CloseSession"), 1);
+	assert_int_equal(p11->C_GetSessionInfo(sign, &si),
+			 CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(p11->C_GetSessionInfo(s, &si), CKR_OK);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static int load(const char *path)
@@ -632,6 +851,10 @@ int main(int argc, char **argv)
 	    T(test_client__silent_after_hello_times_out),
 	    T(test_client__cofferd_killed_mid_call_recovers),
 	    T(test_client__threads_sign_concurrently),
+	    T(test_client__repeated_sign_init_rides_with_sign),
+	    T(test_client__deferred_init_of_destroyed_key_fails_call),
+	    T(test_client__second_init_after_deferred_is_active),
+	    T(test_client__close_session_with_deferred_init),
 	};
 
 	cofferd_path = getenv("COFFER_TEST_COFFERD");

@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "harness.h"
 
 static int g_argc;
@@ -809,6 +811,152 @@ static void test_server__bad_config_names_file_and_line(void **state)
 	assert_true(h_log_has(".conf:3: unknown key"));
 }
 
+/* ---- chains (deferred initialisation) ---------------------------------- */
+
+#define FN_DIGEST_INIT 53
+#define FN_DIGEST 54
+
+/* A chain payload: u16 init fn, u32 init length, init request, request. */
+static void chain_payload(struct cf_wout *w, uint16_t ifn,
+			  const struct cf_wout *init, uint32_t ilen,
+			  const struct cf_wout *call)
+{
+	cf_w_u8(w, (uint8_t)(ifn >> 8));
+	cf_w_u8(w, (uint8_t)ifn);
+	cf_w_u32(w, ilen);
+	cf_w_raw(w, init->data, init->len);
+	cf_w_raw(w, call->data, call->len);
+	assert_false(w->bad);
+}
+
+static void digest_requests(CK_SESSION_HANDLE h, CK_MECHANISM_TYPE mech,
+			    struct cf_wout *init, struct cf_wout *call)
+{
+	CK_MECHANISM m = {mech, NULL, 0};
+	CK_ULONG len = 32;
+	uint8_t buf[32];
+
+	cf_wout_init(init, T_MS);
+	cf_w_ulong(init, h);
+	cf_w_mech(init, &m);
+	cf_wout_init(call, T_MS);
+	cf_w_ulong(call, h);
+	cf_w_bytes(call, "abc", 3);
+	cf_w_outbuf_req(call, buf, &len);
+}
+
+/* Opens a session on "alpha" and sends one chain built by the caller. */
+static void send_chain(struct h_cli *cli, CK_SESSION_HANDLE *h,
+		       CK_MECHANISM_TYPE mech, uint16_t ifn, int len_delta,
+		       uint16_t fn)
+{
+	struct cf_wout init, call, w;
+	CK_SLOT_ID slot;
+
+	h_connect(cli);
+	assert_int_equal(h_slot_of(cli, "alpha", &slot), CKR_OK);
+	assert_int_equal(h_open_session(cli, slot, h), CKR_OK);
+	digest_requests(*h, mech, &init, &call);
+	cf_wout_init(&w, T_MS);
+	chain_payload(&w, ifn, &init, (uint32_t)((int)init.len + len_delta),
+		      &call);
+	assert_int_equal(
+	    cf_conn_send(cli->c, CF_FRAME_CHAIN, fn, ++cli->id, w.data, w.len,
+			 T_MS),
+	    0);
+	cf_wout_clear(&w);
+	cf_wout_clear(&init);
+	cf_wout_clear(&call);
+}
+
+static void test_server__chain_runs_init_then_call(void **state)
+{
+	struct h_cli cli;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SESSION_HANDLE h;
+	uint64_t init_rv = 1, rv = 1;
+	uint8_t out[32], want[32];
+	CK_ULONG len = sizeof(out);
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	send_chain(&cli, &h, CKM_SHA256, FN_DIGEST_INIT, 0, FN_DIGEST);
+	assert_int_equal(h_recv(&cli, &f), 0);
+	assert_int_equal(f.type, CF_FRAME_REPLY);
+	assert_int_equal(f.fn, FN_DIGEST);
+	assert_int_equal(f.id, cli.id);
+	cf_win_init(&r, f.payload, f.len);
+	assert_true(cf_r_u64(&r, &init_rv));
+	assert_true(cf_r_u64(&r, &rv));
+	assert_int_equal(init_rv, CKR_OK);
+	assert_int_equal(rv, CKR_OK);
+	assert_true(cf_r_outbuf_rep(&r, CKR_OK, out, &len));
+	assert_true(cf_win_done(&r));
+	assert_int_equal(len, 32);
+	assert_int_equal(EVP_Digest("abc", 3, want, NULL, EVP_sha256(), NULL),
+			 1);
+	assert_memory_equal(out, want, 32);
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__chain_with_failed_init_skips_call(void **state)
+{
+	struct h_cli cli;
+	struct cf_frame f;
+	struct cf_win r;
+	CK_SESSION_HANDLE h;
+	uint64_t init_rv = 0;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	send_chain(&cli, &h, CKM_VENDOR_DEFINED | 0x1234, FN_DIGEST_INIT, 0,
+		   FN_DIGEST);
+	assert_int_equal(h_recv(&cli, &f), 0);
+	assert_int_equal(f.type, CF_FRAME_REPLY);
+	cf_win_init(&r, f.payload, f.len);
+	assert_true(cf_r_u64(&r, &init_rv));
+	assert_int_equal(init_rv, CKR_MECHANISM_INVALID);
+	assert_true(cf_win_done(&r)); /* the init's rv alone */
+	cf_win_clear(&r);
+	cf_frame_clear(&f);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__chain_not_starting_with_init_is_malformed(
+    void **state)
+{
+	struct h_cli cli;
+	CK_SESSION_HANDLE h;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	send_chain(&cli, &h, CKM_SHA256, FN_DIGEST, 0, FN_DIGEST);
+	h_expect_error(&cli, CF_PERR_MALFORMED);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
+static void test_server__chain_with_bad_inner_length_is_malformed(
+    void **state)
+{
+	struct h_cli cli;
+	CK_SESSION_HANDLE h;
+	pid_t pid = h_start(NULL, true, NULL, NULL);
+
+	(void)state;
+	send_chain(&cli, &h, CKM_SHA256, FN_DIGEST_INIT, 1000, FN_DIGEST);
+	h_expect_error(&cli, CF_PERR_MALFORMED);
+	h_expect_closed(&cli);
+	h_close(&cli);
+	assert_int_equal(h_stop(pid), 0);
+}
+
 /* ---- TLS --------------------------------------------------------------- */
 
 int tls_setup(void);
@@ -854,6 +1002,10 @@ int main(int argc, char **argv)
 	    T(test_server__garbage_after_handshake_closes),
 	    T(test_server__malformed_payload_is_refused),
 	    T(test_server__unknown_function_keeps_connection),
+	    T(test_server__chain_runs_init_then_call),
+	    T(test_server__chain_with_failed_init_skips_call),
+	    T(test_server__chain_not_starting_with_init_is_malformed),
+	    T(test_server__chain_with_bad_inner_length_is_malformed),
 	    T(test_server__wrong_protocol_version_is_refused),
 	    T(test_server__uid_not_allowed_is_denied),
 	    T(test_server__uid_not_allowed_gets_denied_frame),
