@@ -4,6 +4,8 @@
  * run against a stub module whose functions all return CKR_OK, so the
  * decoders, the policy hooks and the reply encoders all see hostile bytes.
  * A malformed payload must be refused (-EBADMSG), never crash or leak.
+ * The same bytes are also taken as a CF_FRAME_CHAIN payload (a deferred
+ * init, then the request) of every function id.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -32,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (unsigned fn = 0; fn <= CF_SRV_FN_MAX + 1; fn++) {
 		struct cf_wout w;
+		uint16_t ifn = 0;
 		int rc;
 
 		cf_wout_init(&w, CF_FRAME_MAX_FLOOR);
@@ -40,6 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rc == 0 && w.len < 8)
 			abort(); /* every reply starts with its rv */
+		cf_wout_clear(&w);
+
+		cf_wout_init(&w, CF_FRAME_MAX_FLOOR);
+		rc = cf_srv_dispatch_chain(&srv, (uint16_t)fn, data, size, &w,
+					   &ifn);
+		if (rc != 0 && rc != -EBADMSG && rc != -ENOSYS && rc != -ENOMEM)
+			abort();
+		if (rc == 0 && w.len < 8)
+			abort(); /* the init's rv comes first */
 		cf_wout_clear(&w);
 	}
 	return 0;
