@@ -422,10 +422,12 @@ static CK_RV map_failure(const struct cf_client_call *c,
 }
 
 /* One attempt. *retry is set when the call failed because a connection
- * that existed before it had died, so a fresh one may succeed. */
+ * that existed before it had died, so a fresh one may succeed; *sent when
+ * the frame was handed to the connection (it may have reached the server). */
 static CK_RV roundtrip_once(struct cf_client_call *c,
 			    const struct timespec *deadline, uint16_t type,
-			    const uint8_t *payload, size_t len, bool *retry)
+			    const uint8_t *payload, size_t len, bool *retry,
+			    bool *sent)
 {
 	struct rconn *rc, *to_free = NULL;
 	struct pending p;
@@ -435,6 +437,7 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 
 	memset(&p, 0, sizeof(p));
 	*retry = false;
+	*sent = false;
 	pthread_mutex_lock(&rpc.lock);
 	if (c->gen != 0) {
 		rc = rpc.cur;
@@ -481,6 +484,7 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 	p.next = rc->pending;
 	rc->pending = &p;
 	rc->inflight++;
+	*sent = true;
 	pthread_mutex_unlock(&rpc.lock);
 
 	r = cf_conn_send(rc->conn, type, c->fn, p.id, payload, len,
@@ -562,7 +566,7 @@ static CK_RV roundtrip_chain(struct cf_client_call *c,
 {
 	struct cf_wout w;
 	uint64_t init_rv = 0;
-	bool retry = false;
+	bool retry = false, sent = false;
 	CK_RV rv;
 
 	cf_wout_init(&w, CF_FRAME_MAX_DEFAULT);
@@ -573,11 +577,12 @@ static CK_RV roundtrip_chain(struct cf_client_call *c,
 	cf_w_raw(&w, c->req.data, c->req.len);
 	rv = w.bad ? CKR_DATA_LEN_RANGE
 		   : roundtrip_once(c, deadline, CF_FRAME_CHAIN, w.data, w.len,
-				    &retry);
+				    &retry, &sent);
 	cf_wout_clear(&w);
-	if (rv == CKR_DATA_LEN_RANGE) {
-		/* Nothing went out: the init stays deferred, as it would
-		 * have stayed active. */
+	if (rv != CKR_OK && !sent) {
+		/* Nothing went out (too large, no slot in time, connection
+		 * gone): the init stays deferred, as it would have stayed
+		 * active. */
 		cf_client_session_put_deferred(c->local, dfn, dp, dlen);
 		return rv;
 	}
@@ -595,7 +600,7 @@ static CK_RV roundtrip_chain(struct cf_client_call *c,
 		 * the init: they run as they would have without it. */
 		forget_reply(c);
 		return roundtrip_once(c, deadline, CF_FRAME_REQUEST,
-				      c->req.data, c->req.len, &retry);
+				      c->req.data, c->req.len, &retry, &sent);
 	}
 	/* The reply is the bare u64 rv: the decoder reads it as the call's. */
 	cf_win_clear(&c->rd);
@@ -608,6 +613,7 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 	uint8_t *dp = NULL;
 	size_t dlen = 0;
 	uint16_t dfn = 0;
+	bool sent = false;
 	struct timespec deadline;
 	bool retry = false;
 	int timeout_ms;
@@ -625,11 +631,11 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 	    cf_client_session_take_deferred(c->local, &dfn, &dp, &dlen))
 		return roundtrip_chain(c, &deadline, dfn, dp, dlen);
 	rv = roundtrip_once(c, &deadline, CF_FRAME_REQUEST, c->req.data,
-			    c->req.len, &retry);
+			    c->req.len, &retry, &sent);
 	/* A call without a session on a connection that had died before it
 	 * (cofferd restarted): once more on a fresh one. */
 	if (retry && ms_left(&deadline) > 0)
 		rv = roundtrip_once(c, &deadline, CF_FRAME_REQUEST,
-				    c->req.data, c->req.len, &retry);
+				    c->req.data, c->req.len, &retry, &sent);
 	return rv;
 }

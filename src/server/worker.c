@@ -167,8 +167,8 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 				   SEND_TIMEOUT_MS);
 		break;
 	case -EBADMSG:
-		cf_warn("conn=%lu %s: malformed %s %s, closing",
-			w->srv.conn_id, w->srv.peer,
+		cf_warn("conn=%lu %s: malformed %s %s, closing", w->srv.conn_id,
+			w->srv.peer,
 			f->fn <= CF_SRV_FN_MAX && cf_srv_fns[f->fn].name
 			    ? cf_srv_fns[f->fn].name
 			    : "unknown",
