@@ -32,7 +32,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int log_fd = STDERR_FILENO;
 static bool show_secrets;
 /* Why loading failed, logged by C_Initialize. */
-static char load_error[512];
+static char load_error[8192];
 
 /* ---- the log -------------------------------------------------------------- */
 
@@ -105,6 +105,17 @@ static void read_conf(const char *path, char *module, size_t mlen, char *log,
 	fclose(f);
 }
 
+static void msg_forget_in_child(void);
+
+/* A forked child starts its own story (it must call C_Initialize again):
+ * its summary counts its own calls, and the parent's message operations
+ * are not its. */
+static void at_fork_child(void)
+{
+	cf_spy_stats_reset();
+	msg_forget_in_child();
+}
+
 static void load(void)
 {
 	char module[4096] = "", log[4096] = "";
@@ -115,6 +126,7 @@ static void load(void)
 	CK_VERSION v3 = {3, 0};
 	void *dl;
 
+	pthread_atfork(NULL, NULL, at_fork_child);
 	env = getenv("COFFER_SPY_CONF");
 	if (env != NULL && *env != '\0')
 		read_conf(env, module, sizeof(module), log, sizeof(log));
@@ -235,6 +247,15 @@ bool cf_spy_msg_get(CK_SESSION_HANDLE s, enum cf_spy_msg_op op,
 	}
 	pthread_mutex_unlock(&msg_lock);
 	return found;
+}
+
+/* Only the forking thread lives on in the child, and another thread may
+ * have held the lock at the fork: the lock is made anew, the table kept
+ * (its memory is the child's copy) and emptied. */
+static void msg_forget_in_child(void)
+{
+	pthread_mutex_init(&msg_lock, NULL);
+	nmsgs = 0;
 }
 
 void cf_spy_msg_reset(void)

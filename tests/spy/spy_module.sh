@@ -1,13 +1,13 @@
 #!/bin/sh
-# spy_module.sh SPY REAL API_GENERAL - libcoffer-spy.so as a module that
+# spy_module.sh SPY REAL - libcoffer-spy.so as a module that
 # pkcs11-tool loads: how it finds the real module (COFFER_SPY_MODULE, or
 # "module =" in COFFER_SPY_CONF), where it logs (COFFER_SPY_LOG, else
 # stderr), the reason it gives when there is no real module, and PINs
 # hidden unless COFFER_SPY_SHOW_SECRETS=1. Prints TAP.
 set -u
 
-MODULE=${1:?usage: spy_module.sh SPY REAL API_GENERAL}
-REAL=${2:?usage: spy_module.sh SPY REAL API_GENERAL}
+MODULE=${1:?usage: spy_module.sh SPY REAL}
+REAL=${2:?usage: spy_module.sh SPY REAL}
 TOOL=${PKCS11_TOOL:-pkcs11-tool}
 SO_PIN=12345678
 PIN=1234
