@@ -62,28 +62,37 @@ bool cf_spy_show_secrets(void)
 /* ---- configuration and loading --------------------------------------------- */
 
 /* "module = PATH" from the config file into out; other keys: "log = PATH",
- * "show_secrets = 1". The environment wins over the file. */
-static void read_conf(const char *path, char *module, size_t mlen, char *log,
+ * "show_secrets = 1". The environment wins over the file. False, with the
+ * reason in load_error, for an unreadable file or an unknown key: a typo
+ * must not quietly trace the wrong module or log to the wrong place. */
+static bool read_conf(const char *path, char *module, size_t mlen, char *log,
 		      size_t llen)
 {
 	char line[4096];
 	FILE *f = fopen(path, "re");
+	unsigned lineno = 0;
+	bool good = true;
 
 	if (f == NULL) {
 		snprintf(load_error, sizeof(load_error),
 			 "COFFER_SPY_CONF %s: %s", path, strerror(errno));
-		return;
+		return false;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while (good && fgets(line, sizeof(line), f) != NULL) {
 		char *k = line, *v, *end;
 
+		lineno++;
 		while (isspace((unsigned char)*k))
 			k++;
 		if (*k == '#' || *k == '\0')
 			continue;
 		v = strchr(k, '=');
-		if (v == NULL)
-			continue;
+		if (v == NULL) {
+			snprintf(load_error, sizeof(load_error),
+				 "%s:%u: expected key = value", path, lineno);
+			good = false;
+			break;
+		}
 		*v++ = '\0';
 		for (end = v - 2; end >= k && isspace((unsigned char)*end);
 		     end--)
@@ -101,8 +110,15 @@ static void read_conf(const char *path, char *module, size_t mlen, char *log,
 			show_secrets = strcmp(v, "1") == 0 ||
 				       strcmp(v, "yes") == 0 ||
 				       strcmp(v, "true") == 0;
+		else {
+			snprintf(load_error, sizeof(load_error),
+				 "%s:%u: unknown key \"%s\"", path, lineno,
+				 k);
+			good = false;
+		}
 	}
 	fclose(f);
+	return good;
 }
 
 static void msg_forget_in_child(void);
@@ -124,12 +140,14 @@ static void load(void)
 	CK_C_GetInterface get_iface;
 	CK_INTERFACE_PTR iface = NULL;
 	CK_VERSION v3 = {3, 0};
+	bool conf_bad = false;
 	void *dl;
 
 	pthread_atfork(NULL, NULL, at_fork_child);
 	env = getenv("COFFER_SPY_CONF");
-	if (env != NULL && *env != '\0')
-		read_conf(env, module, sizeof(module), log, sizeof(log));
+	if (env != NULL && *env != '\0' &&
+	    !read_conf(env, module, sizeof(module), log, sizeof(log)))
+		conf_bad = true;
 	env = getenv("COFFER_SPY_MODULE");
 	if (env != NULL && *env != '\0')
 		snprintf(module, sizeof(module), "%s", env);
@@ -149,6 +167,8 @@ static void load(void)
 		if (fd >= 0)
 			log_fd = fd;
 	}
+	if (conf_bad)
+		return;
 	if (module[0] == '\0') {
 		if (load_error[0] == '\0')
 			snprintf(load_error, sizeof(load_error),

@@ -31,6 +31,17 @@ else
 	not_ok "no real module: the log says why"
 fi
 
+# A config file with an unknown key is refused, naming the line.
+printf 'module = %s\nlogg = /tmp/x\n' "$REAL" >"$SCRATCH/typo.conf"
+: >"$LOG"
+COFFER_SPY_CONF=$SCRATCH/typo.conf step_fails "unknown key in COFFER_SPY_CONF" -I
+if grep -q 'typo.conf:2: unknown key "logg"' "$LOG"; then
+	ok "the log names the unknown key and its line"
+else
+	cp "$LOG" "$OUT"
+	not_ok "the log names the unknown key and its line"
+fi
+
 # The real module from the config file.
 printf '# the spy under test\nmodule = %s\n' "$REAL" >"$SCRATCH/spy.conf"
 COFFER_SPY_CONF=$SCRATCH/spy.conf
