@@ -40,7 +40,8 @@ void cf_spy_begin(struct cf_spy_call *c, unsigned fn, const char *name)
 	c->fn = fn <= CF_SPY_NFUNC ? fn : 0;
 	c->ns = 0;
 	memset(&c->t0, 0, sizeof(c->t0));
-	cf_spy_printf(&c->o, "%s thread=%ld\n", name, (long)syscall(SYS_gettid));
+	cf_spy_printf(&c->o, "%s thread=%ld\n", name,
+		      (long)syscall(SYS_gettid));
 }
 
 void cf_spy_start(struct cf_spy_call *c)
@@ -96,12 +97,12 @@ void cf_spy_summary(void)
 	cf_spy_printf(&o, "  %-26s %10s %8s %14s\n", "function", "calls",
 		      "errors", "total ms");
 	for (unsigned i = 1; i <= CF_SPY_NFUNC; i++) {
-		uint64_t calls = atomic_load_explicit(&stats[i].calls,
-						      memory_order_relaxed);
+		uint64_t calls =
+		    atomic_load_explicit(&stats[i].calls, memory_order_relaxed);
 		uint64_t errors = atomic_load_explicit(&stats[i].errors,
 						       memory_order_relaxed);
-		uint64_t ns = atomic_load_explicit(&stats[i].ns,
-						   memory_order_relaxed);
+		uint64_t ns =
+		    atomic_load_explicit(&stats[i].ns, memory_order_relaxed);
 
 		if (calls == 0)
 			continue;

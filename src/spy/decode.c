@@ -122,7 +122,10 @@ struct name {
 	const char *name;
 };
 
-#define N(x) {x, #x}
+#define N(x)                                                                   \
+	{                                                                      \
+		x, #x                                                          \
+	}
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct name f_init[] = {
@@ -230,10 +233,12 @@ static const struct name ckg_gen[] = {
     N(CKG_GENERATE_RANDOM),
 };
 static const struct name ckd[] = {
-    N(CKD_NULL),	     N(CKD_SHA1_KDF),	      N(CKD_SHA1_KDF_ASN1),
-    N(CKD_SHA1_KDF_CONCATENATE), N(CKD_SHA224_KDF),   N(CKD_SHA256_KDF),
-    N(CKD_SHA384_KDF),	     N(CKD_SHA512_KDF),	      N(CKD_SHA3_224_KDF),
-    N(CKD_SHA3_256_KDF),     N(CKD_SHA3_384_KDF),     N(CKD_SHA3_512_KDF),
+    N(CKD_NULL),	  N(CKD_SHA1_KDF),
+    N(CKD_SHA1_KDF_ASN1), N(CKD_SHA1_KDF_CONCATENATE),
+    N(CKD_SHA224_KDF),	  N(CKD_SHA256_KDF),
+    N(CKD_SHA384_KDF),	  N(CKD_SHA512_KDF),
+    N(CKD_SHA3_224_KDF),  N(CKD_SHA3_256_KDF),
+    N(CKD_SHA3_384_KDF),  N(CKD_SHA3_512_KDF),
 };
 static const struct name ckz[] = {
     N(CKZ_DATA_SPECIFIED),
@@ -297,7 +302,8 @@ static void flag_words(struct cf_spy_out *o, CK_FLAGS v,
 	cf_spy_printf(o, ")");
 }
 
-/* ---- scalars -------------------------------------------------------------- */
+/* ---- scalars --------------------------------------------------------------
+ */
 
 static void ulong_value(struct cf_spy_out *o, CK_ULONG v, enum cf_spy_role r)
 {
@@ -363,7 +369,8 @@ void cf_spy_pointer(struct cf_spy_out *o, const char *name, const void *p)
 		cf_spy_printf(o, "  %s = %p\n", name, p);
 }
 
-/* ---- bytes and strings ------------------------------------------------------ */
+/* ---- bytes and strings ------------------------------------------------------
+ */
 
 /* Hex of p[0..len), cut after CF_SPY_HEX_MAX bytes. No line break. */
 static void hex_value(struct cf_spy_out *o, const void *p, CK_ULONG len,
@@ -534,8 +541,8 @@ static bool all_digits(const void *p, size_t len)
 	return true;
 }
 
-static void attr_value(struct cf_spy_out *o, const CK_ATTRIBUTE *a,
-		       bool secret, int depth)
+static void attr_value(struct cf_spy_out *o, const CK_ATTRIBUTE *a, bool secret,
+		       int depth)
 {
 	enum cf_attr_kind kind = cf_p11_attr_kind(a->type);
 	CK_ULONG v;
@@ -587,19 +594,20 @@ static void attr_value(struct cf_spy_out *o, const CK_ATTRIBUTE *a,
 		{
 			const CK_DATE *d = a->pValue;
 
-			cf_spy_printf(o, "%.4s-%.2s-%.2s", (const char *)d->year,
-				      (const char *)d->month,
-				      (const char *)d->day);
+			cf_spy_printf(
+			    o, "%.4s-%.2s-%.2s", (const char *)d->year,
+			    (const char *)d->month, (const char *)d->day);
 		}
 		return;
 	case CF_ATTR_ATTRS:
 		if (a->ulValueLen % sizeof(CK_ATTRIBUTE) != 0 || depth > 4)
 			break;
-		cf_spy_printf(o, "[%lu attributes]",
-			      (unsigned long)(a->ulValueLen /
-					      sizeof(CK_ATTRIBUTE)));
-		template_lines(o, a->pValue, a->ulValueLen / sizeof(CK_ATTRIBUTE),
-			       depth + 1, true);
+		cf_spy_printf(
+		    o, "[%lu attributes]",
+		    (unsigned long)(a->ulValueLen / sizeof(CK_ATTRIBUTE)));
+		template_lines(o, a->pValue,
+			       a->ulValueLen / sizeof(CK_ATTRIBUTE), depth + 1,
+			       true);
 		return;
 	case CF_ATTR_MECHS:
 		if (a->ulValueLen % sizeof(CK_MECHANISM_TYPE) != 0)
@@ -626,8 +634,8 @@ static void attr_value(struct cf_spy_out *o, const CK_ATTRIBUTE *a,
 	cf_spy_printf(o, " (not a valid value of its type)");
 }
 
-static void attr_line(struct cf_spy_out *o, const CK_ATTRIBUTE *a,
-		      int depth, bool key, bool values)
+static void attr_line(struct cf_spy_out *o, const CK_ATTRIBUTE *a, int depth,
+		      bool key, bool values)
 {
 	enum cf_attr_kind kind = cf_p11_attr_kind(a->type);
 	bool secret;
@@ -649,8 +657,9 @@ static void attr_line(struct cf_spy_out *o, const CK_ATTRIBUTE *a,
 		return;
 	}
 	secret = is_sensitive(a->type) ||
-		 (key && (kind == CF_ATTR_BYTES || kind == CF_ATTR_BIGINT ||
-			  kind == CF_ATTR_UNKNOWN) &&
+		 (key &&
+		  (kind == CF_ATTR_BYTES || kind == CF_ATTR_BIGINT ||
+		   kind == CF_ATTR_UNKNOWN) &&
 		  !is_public_part(a->type));
 	attr_value(o, a, secret, depth);
 }
@@ -695,7 +704,8 @@ void cf_spy_getattrs_out(struct cf_spy_out *o, const char *name,
 	template_any(o, name, t, n, true);
 }
 
-/* ---- mechanisms and their parameters ---------------------------------------- */
+/* ---- mechanisms and their parameters ----------------------------------------
+ */
 
 /* The names a parameter's CK_ULONG field holds, by the specification's
  * member name (params.h keeps those names for the spy). */
@@ -865,7 +875,8 @@ void cf_spy_msgparam(struct cf_spy_out *o, const char *name, bool known,
 	cf_spy_printf(o, "\n");
 }
 
-/* ---- structures ------------------------------------------------------------- */
+/* ---- structures -------------------------------------------------------------
+ */
 
 static void version(struct cf_spy_out *o, const char *name, CK_VERSION v)
 {

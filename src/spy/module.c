@@ -34,7 +34,8 @@ static bool show_secrets;
 /* Why loading failed, logged by C_Initialize. */
 static char load_error[8192];
 
-/* ---- the log -------------------------------------------------------------- */
+/* ---- the log --------------------------------------------------------------
+ */
 
 void cf_spy_log_write(const char *p, size_t len)
 {
@@ -59,7 +60,8 @@ bool cf_spy_show_secrets(void)
 	return show_secrets;
 }
 
-/* ---- configuration and loading --------------------------------------------- */
+/* ---- configuration and loading ---------------------------------------------
+ */
 
 /* "module = PATH" from the config file into out; other keys: "log = PATH",
  * "show_secrets = 1". The environment wins over the file. False, with the
@@ -112,8 +114,7 @@ static bool read_conf(const char *path, char *module, size_t mlen, char *log,
 				       strcmp(v, "true") == 0;
 		else {
 			snprintf(load_error, sizeof(load_error),
-				 "%s:%u: unknown key \"%s\"", path, lineno,
-				 k);
+				 "%s:%u: unknown key \"%s\"", path, lineno, k);
 			good = false;
 		}
 	}
@@ -159,8 +160,8 @@ static void load(void)
 		show_secrets = strcmp(env, "1") == 0;
 
 	if (log[0] != '\0' && strcmp(log, "stderr") != 0) {
-		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			      0600);
+		int fd =
+		    open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 
 		/* A log that cannot be opened falls back to stderr: the
 		 * spy's job is to be seen, not to break the application. */
@@ -202,7 +203,8 @@ static void ensure_loaded(void)
 	pthread_once(&load_once, load);
 }
 
-/* ---- message operations ---------------------------------------------------- */
+/* ---- message operations ----------------------------------------------------
+ */
 
 struct msg_entry {
 	CK_SESSION_HANDLE s;
@@ -380,7 +382,8 @@ static CK_RV spy_cancel_function(CK_SESSION_HANDLE s)
 	return rv;
 }
 
-/* ---- the function lists and the exported entry points ----------------------- */
+/* ---- the function lists and the exported entry points -----------------------
+ */
 
 CF_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out);
 CF_EXPORT CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list, CK_ULONG_PTR count);
@@ -410,8 +413,8 @@ CF_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
 	    S(C_SignEncryptUpdate), S(C_DecryptVerifyUpdate),                  \
 	    S(C_GenerateKey), S(C_GenerateKeyPair), S(C_WrapKey),              \
 	    S(C_UnwrapKey), S(C_DeriveKey), S(C_SeedRandom),                   \
-	    S(C_GenerateRandom), spy_get_function_status,                      \
-	    spy_cancel_function, spy_wait_for_slot_event
+	    S(C_GenerateRandom), spy_get_function_status, spy_cancel_function, \
+	    spy_wait_for_slot_event
 
 static CK_FUNCTION_LIST functions_2_40 = {
     {2, 40},
@@ -472,7 +475,8 @@ CF_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 		*out = &functions_2_40;
 	cf_spy_returned(&c, rv);
 	if (rv == CKR_OK)
-		cf_spy_printf(&c.o, "  *ppFunctionList = the spy's 2.40 list\n");
+		cf_spy_printf(&c.o,
+			      "  *ppFunctionList = the spy's 2.40 list\n");
 	cf_spy_end(&c);
 	return rv;
 }

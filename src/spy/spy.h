@@ -114,7 +114,8 @@ void cf_spy_pointer(struct cf_spy_out *o, const char *name, const void *p);
 void cf_spy_outbuf(struct cf_spy_out *o, const char *name, const void *p,
 		   const CK_ULONG *len, CK_RV rv, bool secret);
 
-/* ---- the call frame (call.c) ---------------------------------------------- */
+/* ---- the call frame (call.c) ----------------------------------------------
+ */
 
 /* Function ids are functions.py's wire ids, 1..CF_SPY_NFUNC. */
 #define CF_SPY_NFUNC 92

@@ -39,15 +39,16 @@ static const char *text(void)
 #define assert_logged(s)                                                       \
 	do {                                                                   \
 		if (strstr(text(), (s)) == NULL)                               \
-			fail_msg("missing \"%s\" in:\n%s", (s), text());        \
+			fail_msg("missing \"%s\" in:\n%s", (s), text());       \
 	} while (0)
 #define assert_not_logged(s)                                                   \
 	do {                                                                   \
 		if (strstr(text(), (s)) != NULL)                               \
-			fail_msg("unexpected \"%s\" in:\n%s", (s), text());     \
+			fail_msg("unexpected \"%s\" in:\n%s", (s), text());    \
 	} while (0)
 
-/* ---- templates -------------------------------------------------------------- */
+/* ---- templates --------------------------------------------------------------
+ */
 
 static void test_decode__template_shows_each_kind(void **state)
 {
@@ -92,7 +93,8 @@ static void test_decode__template_shows_each_kind(void **state)
 	assert_logged("CKA_KEY_GEN_MECHANISM = CKM_RSA_PKCS_KEY_PAIR_GEN");
 	assert_logged("CKA_WRAP_TEMPLATE = [1 attributes]");
 	assert_logged("\n      CKA_SENSITIVE = CK_TRUE");
-	assert_logged("CKA_ALLOWED_MECHANISMS = [CKM_AES_GCM, CKM_SHA256_HMAC]");
+	assert_logged(
+	    "CKA_ALLOWED_MECHANISMS = [CKM_AES_GCM, CKM_SHA256_HMAC]");
 	assert_not_logged("unknown");
 }
 
@@ -119,8 +121,7 @@ static void test_decode__unknown_class_is_flagged(void **state)
 static void test_decode__getattrs_show_sizes_then_values(void **state)
 {
 	CK_KEY_TYPE kt = CKK_EC;
-	CK_ATTRIBUTE in[] = {{CKA_KEY_TYPE, NULL, 0},
-			     {CKA_LABEL, NULL, 0}};
+	CK_ATTRIBUTE in[] = {{CKA_KEY_TYPE, NULL, 0}, {CKA_LABEL, NULL, 0}};
 	CK_ATTRIBUTE res[] = {{CKA_KEY_TYPE, &kt, sizeof(kt)},
 			      {CKA_LABEL, NULL, CK_UNAVAILABLE_INFORMATION}};
 
@@ -132,7 +133,8 @@ static void test_decode__getattrs_show_sizes_then_values(void **state)
 	assert_logged("CKA_LABEL = CK_UNAVAILABLE_INFORMATION");
 }
 
-/* ---- secrets ------------------------------------------------------------------ */
+/* ---- secrets
+ * ------------------------------------------------------------------ */
 
 static void test_decode__pin_hidden_by_default(void **state)
 {
@@ -182,10 +184,8 @@ static void test_decode__private_key_hides_private_parts_only(void **state)
 	unsigned char n[] = {0xc1, 0xc2}, d[] = {0xd1, 0xd2}, p[] = {0xe1};
 	unsigned char other[] = {0xf1};
 	CK_ATTRIBUTE t[] = {
-	    {CKA_CLASS, &cls, sizeof(cls)},
-	    {CKA_MODULUS, n, sizeof(n)},
-	    {CKA_PRIVATE_EXPONENT, d, sizeof(d)},
-	    {CKA_PRIME_1, p, sizeof(p)},
+	    {CKA_CLASS, &cls, sizeof(cls)},	  {CKA_MODULUS, n, sizeof(n)},
+	    {CKA_PRIVATE_EXPONENT, d, sizeof(d)}, {CKA_PRIME_1, p, sizeof(p)},
 	    {CKA_OWNER, other, sizeof(other)},
 	};
 
@@ -208,7 +208,8 @@ static void test_decode__decrypt_output_hidden(void **state)
 	assert_not_logged("706c61");
 }
 
-/* ---- mechanisms -------------------------------------------------------------- */
+/* ---- mechanisms
+ * -------------------------------------------------------------- */
 
 static void test_decode__gcm_parameter_by_field(void **state)
 {
@@ -325,7 +326,8 @@ static void test_decode__gcm_message_parameter_by_field(void **state)
 	assert_logged("pTag = 77000000000000000000000000000000 (16 bytes)");
 }
 
-/* ---- flags and names -------------------------------------------------------- */
+/* ---- flags and names --------------------------------------------------------
+ */
 
 static void test_decode__session_flags_by_name(void **state)
 {
