@@ -53,6 +53,7 @@ struct cli {
 struct cli_command {
 	const char *name;
 	const char *alias;
+	const char *summary; /* one line for coffer --help */
 	int (*run)(struct cli *c);
 	const char *opts;  /* long options accepted, comma-separated */
 	const char *usage; /* the line after "usage: coffer " */
@@ -163,8 +164,8 @@ void cli_created_undo(struct cli *c, struct cli_created *cr);
 int cli_store_cert(struct cli *c, struct cli_created *cr, X509 *x,
 		   const uint8_t *id, size_t idlen, const char *label);
 /* Finds the token key whose public key is pub; its CKA_ID and label. */
-bool cli_find_key_for(struct cli *c, EVP_PKEY *pub, uint8_t **id,
-		      size_t *idlen, char **label);
+bool cli_find_key_for(struct cli *c, EVP_PKEY *pub, uint8_t **id, size_t *idlen,
+		      char **label);
 
 /* ---- commands ---- */
 int cmd_tokens(struct cli *c);

@@ -126,8 +126,7 @@ static int add_exts(struct cli *c, X509 *x, X509 *issuer, X509_REQ *req)
 			return -1;
 	}
 	if (add_ext(x, &ctx, NID_subject_key_identifier, "hash") != 0 ||
-	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") !=
-		0)
+	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") != 0)
 		return -1;
 	if (c->o.key_usage != NULL &&
 	    add_ext(x, &ctx, NID_key_usage, c->o.key_usage) != 0)
@@ -214,8 +213,8 @@ int cmd_cert(struct cli *c)
 		cli_err("cert: --subject /CN=... is needed");
 		goto out_free;
 	}
-	if (cli_token_for_object(c, c->o.self_signed ? c->o.key : c->o.ca_key) !=
-		0 ||
+	if (cli_token_for_object(c, c->o.self_signed ? c->o.key
+						     : c->o.ca_key) != 0 ||
 	    cli_login(c, CKU_USER) != 0)
 		goto out_free;
 	if (c->o.key != NULL) {
@@ -232,8 +231,8 @@ int cmd_cert(struct cli *c)
 		EVP_PKEY_free(pub);
 		pub = kp;
 	}
-	if (cli_signing_key(c, c->o.self_signed ? c->o.key : c->o.ca_key,
-			    &priv, &signer) != 0)
+	if (cli_signing_key(c, c->o.self_signed ? c->o.key : c->o.ca_key, &priv,
+			    &signer) != 0)
 		goto out_free;
 	if (c->o.ca_cert != NULL) {
 		issuer = load_ca_cert(c, c->o.ca_cert);
@@ -252,8 +251,7 @@ int cmd_cert(struct cli *c)
 	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
 					    : name) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(x), (int)c->o.days, 0,
-			      NULL) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), (int)c->o.days, 0, NULL) ||
 	    !X509_set_pubkey(x, pub))
 		goto out_ossl;
 	if (add_exts(c, x, issuer, req) != 0)
@@ -301,7 +299,9 @@ int cmd_cert(struct cli *c)
 				  &ll))
 			label = NULL;
 		rc = cli_store_cert(c, &cr, x, id, idlen,
-				    c->o.label ? c->o.label : label) ? 1 : 0;
+				    c->o.label ? c->o.label : label)
+			 ? 1
+			 : 0;
 		free(label);
 		if (rc != 0)
 			goto out_free;

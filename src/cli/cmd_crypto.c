@@ -127,11 +127,12 @@ enum op { OP_SIGN, OP_ENCRYPT, OP_DECRYPT, OP_DIGEST };
 static CK_RV run_op(struct cli *c, enum op op, const uint8_t *in, size_t len,
 		    uint8_t **out, CK_ULONG *outlen)
 {
-	CK_RV (*fn)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *,
-		    CK_ULONG *) = op == OP_SIGN	     ? c->f->C_Sign
-				  : op == OP_ENCRYPT ? c->f->C_Encrypt
-				  : op == OP_DECRYPT ? c->f->C_Decrypt
-						     : c->f->C_Digest;
+	CK_RV (*fn)
+	(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG *) =
+	    op == OP_SIGN      ? c->f->C_Sign
+	    : op == OP_ENCRYPT ? c->f->C_Encrypt
+	    : op == OP_DECRYPT ? c->f->C_Decrypt
+			       : c->f->C_Digest;
 	CK_RV rv;
 
 	*out = NULL;
@@ -325,8 +326,8 @@ static int crypt(struct cli *c, bool enc)
 
 	if (mech_setup(c, &mb) != 0)
 		goto out_free;
-	if (prepare(c, c->o.key, enc ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY,
-		    &h) != 0 ||
+	if (prepare(c, c->o.key, enc ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY, &h) !=
+		0 ||
 	    cli_read_file(c->o.in, &in, &len) != 0)
 		goto out_free;
 	rv = enc ? c->f->C_EncryptInit(c->sess, &mb.m, h)
@@ -412,9 +413,8 @@ int cmd_random(struct cli *c)
 	if (rv != CKR_OK)
 		cli_rv_err("C_GenerateRandom", rv);
 	else
-		rc = cli_write_file(c->o.out, buf, (size_t)c->o.bytes) == 0
-			 ? 0
-			 : 1;
+		rc = cli_write_file(c->o.out, buf, (size_t)c->o.bytes) == 0 ? 0
+									    : 1;
 	free(buf);
 	return rc;
 }
@@ -487,12 +487,14 @@ int cmd_unwrap(struct cli *c)
 		    {CKA_TOKEN, (void *)&yes, 1},
 		    {CKA_PRIVATE, (void *)&yes, 1},
 		    {CKA_SENSITIVE, (void *)&yes, 1},
-		    {CKA_EXTRACTABLE, (void *)(c->o.extractable ? &yes : &no), 1},
+		    {CKA_EXTRACTABLE, (void *)(c->o.extractable ? &yes : &no),
+		     1},
 		    {CKA_ENCRYPT, (void *)(aes ? &yes : &no), 1},
 		    {CKA_DECRYPT, (void *)(aes ? &yes : &no), 1},
 		    {CKA_SIGN, (void *)(aes ? &no : &yes), 1},
 		    {CKA_VERIFY, (void *)(aes ? &no : &yes), 1},
-		    {CKA_LABEL, (void *)c->o.label, (CK_ULONG)strlen(c->o.label)},
+		    {CKA_LABEL, (void *)c->o.label,
+		     (CK_ULONG)strlen(c->o.label)},
 		    {CKA_ID, id, (CK_ULONG)idlen},
 		};
 		rv = c->f->C_UnwrapKey(c->sess, &mb.m, wk, in, (CK_ULONG)len, t,

@@ -70,7 +70,7 @@ int cmd_csr(struct cli *c)
 
 		X509V3_set_ctx(&ctx, NULL, NULL, req, NULL, 0);
 		if (cli_ext_add(&exts, &ctx, NID_subject_alt_name, c->o.san) !=
-			0)
+		    0)
 			goto out_free;
 		if (!X509_REQ_add_extensions(req, exts))
 			goto out_ossl;
@@ -80,8 +80,8 @@ int cmd_csr(struct cli *c)
 	tbslen = i2d_re_X509_REQ_tbs(req, &tbs);
 	if (tbslen <= 0)
 		goto out_ossl;
-	if (cli_sign_x509(c, priv, pub, md, c->o.pss, tbs, (size_t)tbslen,
-			  &sig, &siglen) != 0)
+	if (cli_sign_x509(c, priv, pub, md, c->o.pss, tbs, (size_t)tbslen, &sig,
+			  &siglen) != 0)
 		goto out_free;
 	bits = ASN1_BIT_STRING_new();
 	if (bits == NULL || !ASN1_BIT_STRING_set(bits, sig, (int)siglen))

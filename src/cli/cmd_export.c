@@ -37,8 +37,8 @@ int cmd_export(struct cli *c)
 	if (cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY) {
 		cli_err("%s is a %s key: coffer exports only certificates and "
 			"public keys",
-			c->o.argv[0], cls == CKO_PRIVATE_KEY ? "private"
-							     : "secret");
+			c->o.argv[0],
+			cls == CKO_PRIVATE_KEY ? "private" : "secret");
 		return 1;
 	}
 	bio = BIO_new(BIO_s_mem());

@@ -107,7 +107,8 @@ static int parse_pem(struct cli *c, const char *file, const uint8_t *data,
 		if (!PEM_read_bio(bio, &name, &header, &der, &dl)) {
 			unsigned long e = ERR_peek_last_error();
 
-			if (blocks > 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+			if (blocks > 0 &&
+			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 				ERR_clear_error();
 				rc = 0;
 			} else {
@@ -152,8 +153,7 @@ static int parse_pem(struct cli *c, const char *file, const uint8_t *data,
 			else
 				EVP_PKEY_free(pk);
 			if (pk != NULL && !ok)
-				cli_err("%s: more than one private key",
-					file);
+				cli_err("%s: more than one private key", file);
 		} else {
 			cli_err("%s: PEM block '%s' is not something coffer "
 				"imports",
@@ -305,19 +305,24 @@ static int store_key(struct cli *c, struct cli_created *cr, EVP_PKEY *pk,
 	     derive = kid == EVP_PKEY_X25519 || kid == EVP_PKEY_X448;
 
 	memset(v, 0, sizeof(v));
-#define P(t, p, l) (priv[np++] = (CK_ATTRIBUTE){(t), (void *)(p), (CK_ULONG)(l)})
+#define P(t, p, l)                                                             \
+	(priv[np++] = (CK_ATTRIBUTE){(t), (void *)(p), (CK_ULONG)(l)})
 #define Q(t, p, l) (pub[nq++] = (CK_ATTRIBUTE){(t), (void *)(p), (CK_ULONG)(l)})
 	switch (kid) {
 	case EVP_PKEY_RSA: {
 		static const char *const names[] = {
-		    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
-		    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
-		    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+		    OSSL_PKEY_PARAM_RSA_N,
+		    OSSL_PKEY_PARAM_RSA_E,
+		    OSSL_PKEY_PARAM_RSA_D,
+		    OSSL_PKEY_PARAM_RSA_FACTOR1,
+		    OSSL_PKEY_PARAM_RSA_FACTOR2,
+		    OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		    OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		    OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 		};
 		static const CK_ATTRIBUTE_TYPE types[] = {
-		    CKA_MODULUS,  CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT,
-		    CKA_PRIME_1,  CKA_PRIME_2,	       CKA_EXPONENT_1,
+		    CKA_MODULUS,    CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT,
+		    CKA_PRIME_1,    CKA_PRIME_2,	 CKA_EXPONENT_1,
 		    CKA_EXPONENT_2, CKA_COEFFICIENT,
 		};
 		kt = CKK_RSA;
@@ -371,7 +376,8 @@ static int store_key(struct cli *c, struct cli_created *cr, EVP_PKEY *pk,
 		if (!EVP_PKEY_get_raw_private_key(pk, NULL, &n) ||
 		    cf_secret_init(&v[0], n) != 0 ||
 		    !EVP_PKEY_get_raw_private_key(pk, v[0].data, &n) ||
-		    (m = sizeof(raw), !EVP_PKEY_get_raw_public_key(pk, raw, &m)) ||
+		    (m = sizeof(raw),
+		     !EVP_PKEY_get_raw_public_key(pk, raw, &m)) ||
 		    cli_ec_params_der(pk, &params, &plen) != 0 || os == NULL ||
 		    !ASN1_OCTET_STRING_set(os, raw, (int)m) ||
 		    (ptl = i2d_ASN1_OCTET_STRING(os, &point)) <= 0) {
@@ -468,9 +474,10 @@ static int store_pub(struct cli *c, struct cli_created *cr, EVP_PKEY *pk,
 		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
 
 		q = spki;
-		kt = kid == EVP_PKEY_EC				   ? CKK_EC
-		     : kid == EVP_PKEY_ED25519 || kid == EVP_PKEY_ED448 ? CKK_EC_EDWARDS
-									: CKK_EC_MONTGOMERY;
+		kt = kid == EVP_PKEY_EC ? CKK_EC
+		     : kid == EVP_PKEY_ED25519 || kid == EVP_PKEY_ED448
+			 ? CKK_EC_EDWARDS
+			 : CKK_EC_MONTGOMERY;
 		xp = d2i_X509_PUBKEY(NULL, (const unsigned char **)&q, sl);
 		if (xp == NULL || os == NULL ||
 		    !X509_PUBKEY_get0_param(NULL, &raw, &rl, NULL, xp) ||
@@ -546,7 +553,8 @@ static int import_secret(struct cli *c, struct cli_created *cr,
 		    {CKA_TOKEN, (void *)&yes, 1},
 		    {CKA_PRIVATE, (void *)&yes, 1},
 		    {CKA_SENSITIVE, (void *)&yes, 1},
-		    {CKA_EXTRACTABLE, (void *)(c->o.extractable ? &yes : &no), 1},
+		    {CKA_EXTRACTABLE, (void *)(c->o.extractable ? &yes : &no),
+		     1},
 		    {CKA_VALUE, (void *)data, (CK_ULONG)len},
 		    {CKA_ID, id, (CK_ULONG)idlen},
 		    {CKA_ENCRYPT, (void *)(aes ? &yes : &no), 1},
@@ -585,9 +593,9 @@ static int cert_id(struct cli *c, X509 *x, uint8_t **id, size_t *idlen,
 		int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
 		unsigned char *u = NULL;
 
-		if (i >= 0 &&
-		    ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
-						X509_NAME_get_entry(nm, i))) >= 0) {
+		if (i >= 0 && ASN1_STRING_to_UTF8(
+				  &u, X509_NAME_ENTRY_get_data(
+					  X509_NAME_get_entry(nm, i))) >= 0) {
 			*label = strdup((char *)u);
 			OPENSSL_free(u);
 		}
@@ -610,8 +618,8 @@ int cmd_import(struct cli *c)
 		return 1;
 	}
 	if (c->o.type != NULL &&
-	    !cli_list_has("cert,pubkey,privkey,p12,aes,generic,hmac",
-			  c->o.type, strlen(c->o.type))) {
+	    !cli_list_has("cert,pubkey,privkey,p12,aes,generic,hmac", c->o.type,
+			  strlen(c->o.type))) {
 		cli_err("--type '%s': cert, pubkey, privkey, p12, aes, "
 			"generic or hmac",
 			c->o.type);

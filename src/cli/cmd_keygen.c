@@ -13,8 +13,13 @@
 #include "cli/cli.h"
 
 enum usage {
-	U_SIGN = 1, U_VERIFY = 2, U_ENCRYPT = 4, U_DECRYPT = 8, U_WRAP = 16,
-	U_UNWRAP = 32, U_DERIVE = 64,
+	U_SIGN = 1,
+	U_VERIFY = 2,
+	U_ENCRYPT = 4,
+	U_DECRYPT = 8,
+	U_WRAP = 16,
+	U_UNWRAP = 32,
+	U_DERIVE = 64,
 };
 
 static const char *const usage_names[] = {
@@ -62,7 +67,7 @@ static const struct {
 	const char *name;
 	int nid;
 } curves[] = {
-    {"P-256", NID_X9_62_prime256v1}, {"prime256v1", NID_X9_62_prime256v1},
+    {"P-256", NID_X9_62_prime256v1},	 {"prime256v1", NID_X9_62_prime256v1},
     {"secp256r1", NID_X9_62_prime256v1}, {"P-384", NID_secp384r1},
     {"secp384r1", NID_secp384r1},	 {"P-521", NID_secp521r1},
     {"secp521r1", NID_secp521r1},	 {"secp256k1", NID_secp256k1},
@@ -120,9 +125,10 @@ static int parse_type(const char *s, struct spec *sp)
 
 		if (!have_bits || bits % 8 != 0 || bits == 0 || bits > 4096 ||
 		    (aes && bits != 128 && bits != 192 && bits != 256)) {
-			cli_err("%s", aes ? "aes:BITS with BITS 128, 192 or 256"
-					  : "hmac:BITS / generic:BITS with BITS "
-					    "a multiple of 8");
+			cli_err("%s",
+				aes ? "aes:BITS with BITS 128, 192 or 256"
+				    : "hmac:BITS / generic:BITS with BITS "
+				      "a multiple of 8");
 			return -1;
 		}
 		sp->mech = aes ? CKM_AES_KEY_GEN : CKM_GENERIC_SECRET_KEY_GEN;
@@ -142,7 +148,7 @@ static int parse_type(const char *s, struct spec *sp)
 	return 0;
 }
 
-#define ADD(tt, atype, ptr, len)                                                \
+#define ADD(tt, atype, ptr, len)                                               \
 	do {                                                                   \
 		(tt)[n##tt].type = (atype);                                    \
 		(tt)[n##tt].pValue = (void *)(ptr);                            \
@@ -182,8 +188,8 @@ int cmd_keygen(struct cli *c)
 		cli_err("keygen: --label LABEL is needed");
 		return 1;
 	}
-	if (c->o.id != NULL && (!cli_hex_decode(c->o.id, &id, &idlen) ||
-				idlen == 0)) {
+	if (c->o.id != NULL &&
+	    (!cli_hex_decode(c->o.id, &id, &idlen) || idlen == 0)) {
 		cli_err("--id '%s' is not hex", c->o.id);
 		return 1;
 	}

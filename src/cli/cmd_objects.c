@@ -15,10 +15,16 @@ static const struct {
 	CK_ATTRIBUTE_TYPE t;
 	const char *name;
 } usages[] = {
-    {CKA_SIGN, "sign"},	    {CKA_VERIFY, "verify"}, {CKA_ENCRYPT, "encrypt"},
-    {CKA_DECRYPT, "decrypt"}, {CKA_WRAP, "wrap"},	    {CKA_UNWRAP, "unwrap"},
-    {CKA_DERIVE, "derive"},   {CKA_PRIVATE, "private"},
-    {CKA_SENSITIVE, "sensitive"}, {CKA_EXTRACTABLE, "extractable"},
+    {CKA_SIGN, "sign"},
+    {CKA_VERIFY, "verify"},
+    {CKA_ENCRYPT, "encrypt"},
+    {CKA_DECRYPT, "decrypt"},
+    {CKA_WRAP, "wrap"},
+    {CKA_UNWRAP, "unwrap"},
+    {CKA_DERIVE, "derive"},
+    {CKA_PRIVATE, "private"},
+    {CKA_SENSITIVE, "sensitive"},
+    {CKA_EXTRACTABLE, "extractable"},
     {CKA_ALWAYS_AUTHENTICATE, "always-auth"},
 };
 
@@ -41,12 +47,18 @@ static void json_str(const char *s)
 static const char *class_str(CK_ULONG cls)
 {
 	switch (cls) {
-	case CKO_PRIVATE_KEY: return "private-key";
-	case CKO_PUBLIC_KEY: return "public-key";
-	case CKO_SECRET_KEY: return "secret-key";
-	case CKO_CERTIFICATE: return "certificate";
-	case CKO_DATA: return "data";
-	default: return "other";
+	case CKO_PRIVATE_KEY:
+		return "private-key";
+	case CKO_PUBLIC_KEY:
+		return "public-key";
+	case CKO_SECRET_KEY:
+		return "secret-key";
+	case CKO_CERTIFICATE:
+		return "certificate";
+	case CKO_DATA:
+		return "data";
+	default:
+		return "other";
 	}
 }
 

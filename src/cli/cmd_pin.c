@@ -110,8 +110,7 @@ int cmd_set_pin(struct cli *c)
 			so ? "SO PIN" : "User PIN", &old, &oldlen) != 0)
 		goto out_free;
 	if (cli_pin_get(c->o.new_pin, c->o.new_pin_source,
-			so ? "New SO PIN" : "New user PIN", &new,
-			&newlen) != 0)
+			so ? "New SO PIN" : "New user PIN", &new, &newlen) != 0)
 		goto out_free;
 	/* C_SetPIN changes the PIN of the logged-in user, or of the user
 	 * when nobody is logged in; the SO must log in first. */

@@ -31,12 +31,18 @@ static const struct flag_name token_flags[] = {
 };
 
 static const struct flag_name mech_flags[] = {
-    {CKF_HW, "hw"},	      {CKF_ENCRYPT, "encrypt"},
-    {CKF_DECRYPT, "decrypt"}, {CKF_DIGEST, "digest"},
-    {CKF_SIGN, "sign"},	      {CKF_VERIFY, "verify"},
-    {CKF_GENERATE, "generate"}, {CKF_GENERATE_KEY_PAIR, "generate-key-pair"},
-    {CKF_WRAP, "wrap"},	      {CKF_UNWRAP, "unwrap"},
-    {CKF_DERIVE, "derive"},   {0, NULL},
+    {CKF_HW, "hw"},
+    {CKF_ENCRYPT, "encrypt"},
+    {CKF_DECRYPT, "decrypt"},
+    {CKF_DIGEST, "digest"},
+    {CKF_SIGN, "sign"},
+    {CKF_VERIFY, "verify"},
+    {CKF_GENERATE, "generate"},
+    {CKF_GENERATE_KEY_PAIR, "generate-key-pair"},
+    {CKF_WRAP, "wrap"},
+    {CKF_UNWRAP, "unwrap"},
+    {CKF_DERIVE, "derive"},
+    {0, NULL},
 };
 
 static void print_flags(const struct flag_name *t, CK_FLAGS f)

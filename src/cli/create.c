@@ -67,7 +67,8 @@ int cli_store_cert(struct cli *c, struct cli_created *cr, X509 *x,
 		    {CKA_ISSUER, iss, (CK_ULONG)il},
 		    {CKA_SERIAL_NUMBER, ser, (CK_ULONG)nl},
 		    {CKA_ID, (void *)id, (CK_ULONG)idlen},
-		    {CKA_LABEL, (void *)label, label ? (CK_ULONG)strlen(label) : 0},
+		    {CKA_LABEL, (void *)label,
+		     label ? (CK_ULONG)strlen(label) : 0},
 		};
 		CK_ULONG n = sizeof(t) / sizeof(t[0]);
 
@@ -83,8 +84,8 @@ out_free:
 	return rc;
 }
 
-bool cli_find_key_for(struct cli *c, EVP_PKEY *pub, uint8_t **id,
-		      size_t *idlen, char **label)
+bool cli_find_key_for(struct cli *c, EVP_PKEY *pub, uint8_t **id, size_t *idlen,
+		      char **label)
 {
 	static const CK_OBJECT_CLASS classes[] = {CKO_PRIVATE_KEY,
 						  CKO_PUBLIC_KEY};

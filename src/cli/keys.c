@@ -14,8 +14,7 @@
 
 /* An EC_POINT is a DER OCTET STRING (v3.0 2.3.3); some modules store the
  * raw point. Returns the raw point inside v. */
-static const uint8_t *unwrap_point(const uint8_t *v, size_t len,
-				   size_t *outlen)
+static const uint8_t *unwrap_point(const uint8_t *v, size_t len, size_t *outlen)
 {
 	ASN1_OCTET_STRING *os = NULL;
 	const unsigned char *p = v;
@@ -336,8 +335,7 @@ int cli_ext_add(STACK_OF(X509_EXTENSION) * *sk, X509V3_CTX *ctx, int nid,
 
 	ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
 	if (ext == NULL) {
-		cli_err("%s '%s': %s", OBJ_nid2ln(nid), value,
-			cli_ossl_err());
+		cli_err("%s '%s': %s", OBJ_nid2ln(nid), value, cli_ossl_err());
 		return -1;
 	}
 	if (X509v3_add_ext(sk, ext, -1) == NULL) {

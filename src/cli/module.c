@@ -22,13 +22,12 @@ int cli_module_open(struct cli *c)
 
 	if (c->f != NULL)
 		return 0;
-	c->module_path = c->o.module ? c->o.module
+	c->module_path = c->o.module   ? c->o.module
 			 : env && *env ? env
 				       : COFFER_DEFAULT_MODULE;
 	dl = dlopen(c->module_path, RTLD_NOW | RTLD_LOCAL);
 	if (dl == NULL) {
-		cli_err("cannot load module %s: %s", c->module_path,
-			dlerror());
+		cli_err("cannot load module %s: %s", c->module_path, dlerror());
 		return -1;
 	}
 	/* The module is never dlclose()d: a module may keep process-wide

@@ -21,7 +21,8 @@ static int pin_from(const char *src, size_t srclen, char **out, size_t *len)
 	char *p;
 
 	/* A PIN is one line: the newline of a PIN file is not part of it. */
-	while (srclen > 0 && (src[srclen - 1] == '\n' || src[srclen - 1] == '\r'))
+	while (srclen > 0 &&
+	       (src[srclen - 1] == '\n' || src[srclen - 1] == '\r'))
 		srclen--;
 	if (srclen == 0 || srclen > PIN_MAX) {
 		cli_err("PIN is empty or longer than %d bytes", PIN_MAX);
@@ -126,12 +127,12 @@ void cli_pin_free(char *pin, size_t len)
 void cli_pin_rv_err(struct cli *c, CK_USER_TYPE who, CK_RV rv)
 {
 	const char *name = who == CKU_SO ? "SO" : "user";
-	CK_FLAGS low = who == CKU_SO ? CKF_SO_PIN_COUNT_LOW
-				     : CKF_USER_PIN_COUNT_LOW;
-	CK_FLAGS last = who == CKU_SO ? CKF_SO_PIN_FINAL_TRY
-				      : CKF_USER_PIN_FINAL_TRY;
-	CK_FLAGS locked = who == CKU_SO ? CKF_SO_PIN_LOCKED
-					: CKF_USER_PIN_LOCKED;
+	CK_FLAGS low =
+	    who == CKU_SO ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW;
+	CK_FLAGS last =
+	    who == CKU_SO ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY;
+	CK_FLAGS locked =
+	    who == CKU_SO ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED;
 	CK_TOKEN_INFO ti;
 
 	/* The token's flags after the failure say how many tries are left,
@@ -171,8 +172,7 @@ int cli_login(struct cli *c, CK_USER_TYPE who)
 
 	if (cli_session_open(c) != 0)
 		return -1;
-	if (who == CKU_USER &&
-	    !(c->tinfo.flags & CKF_USER_PIN_INITIALIZED)) {
+	if (who == CKU_USER && !(c->tinfo.flags & CKF_USER_PIN_INITIALIZED)) {
 		cli_err("the user PIN is not set (run coffer init-pin)");
 		return -1;
 	}

@@ -183,12 +183,18 @@ int cli_session_open(struct cli *c)
 static const char *class_word(CK_OBJECT_CLASS cls)
 {
 	switch (cls) {
-	case CKO_PRIVATE_KEY: return "private";
-	case CKO_PUBLIC_KEY: return "public";
-	case CKO_SECRET_KEY: return "secret-key";
-	case CKO_CERTIFICATE: return "cert";
-	case CKO_DATA: return "data";
-	default: return "other";
+	case CKO_PRIVATE_KEY:
+		return "private";
+	case CKO_PUBLIC_KEY:
+		return "public";
+	case CKO_SECRET_KEY:
+		return "secret-key";
+	case CKO_CERTIFICATE:
+		return "cert";
+	case CKO_DATA:
+		return "data";
+	default:
+		return "other";
 	}
 }
 
@@ -319,8 +325,7 @@ char *cli_token_uri(const CK_TOKEN_INFO *ti)
 
 char *cli_object_uri(struct cli *c, CK_OBJECT_HANDLE h)
 {
-	static const CK_ATTRIBUTE_TYPE types[] = {CKA_CLASS, CKA_ID,
-						  CKA_LABEL};
+	static const CK_ATTRIBUTE_TYPE types[] = {CKA_CLASS, CKA_ID, CKA_LABEL};
 	P11KitUri *uri = p11_kit_uri_new();
 	char *s = NULL;
 

@@ -70,7 +70,7 @@ X509_ALGOR *cli_sigalg_new(EVP_PKEY *pub, const EVP_MD *md, bool pss)
 	switch (kid) {
 	case EVP_PKEY_RSA:
 		ptype = V_ASN1_NULL; /* RFC 4055: NULL parameters */
-		/* fallthrough */
+				     /* fallthrough */
 	case EVP_PKEY_EC:
 		if (!OBJ_find_sigid_by_algs(&signid, EVP_MD_get_type(md), kid))
 			signid = NID_undef;

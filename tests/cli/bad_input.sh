@@ -86,6 +86,19 @@ if [ "$base" -eq 7 ]; then ok "setup: 7 objects"; else
 	not_ok "setup: 7 objects"
 fi
 
+# Every command listed by coffer --help has its own --help.
+"$COFFER" --help >"$SCRATCH/help" 2>&1
+cmds=$(sed -n 's/^  \([a-z-]*\)  .*/\1/p' "$SCRATCH/help")
+nohelp=""
+for c in $cmds; do
+	"$COFFER" "$c" --help 2>&1 | grep -q "^usage: coffer $c" || nohelp="$nohelp $c"
+done
+if [ "$(echo "$cmds" | wc -w)" -ge 22 ] && [ -z "$nohelp" ]; then
+	ok "coffer --help lists the commands, each has --help"
+else
+	echo "commands: $cmds; without --help:$nohelp" >"$OUT"
+	not_ok "coffer --help lists the commands, each has --help"
+fi
 fails "unknown command is refused" "unknown command 'frobnicate'" frobnicate
 fails "unknown option is refused" "unknown option '--frob'" objects --frob
 fails "missing token names the tokens there are" \
