@@ -2,16 +2,23 @@
  * worker.c - one client connection, in its own process: TLS handshake,
  * peer identity and access control, the version handshake, then the module
  * loaded and initialized for this client alone, served by a few threads in
- * leader/follower style. The thread holding the read role reads a frame,
- * passes the role to an idle thread (creating one, up to the in-flight
- * limit, when none is idle) and runs the call itself, so one client thread
- * costs no hand-off and calls on different sessions run in parallel. When
- * the peer goes, the module is finalized: every session closes and the
- * login is dropped with the connection.
+ * leader/follower style. When the peer goes, the module is finalized: every
+ * session closes and the login is dropped with the connection.
+ *
+ * Threads. One thread at a time holds the read role. When it has read a
+ * request it either runs it at once, keeping the role, or first passes the
+ * role to an idle thread (creating one, up to the in-flight limit) and then
+ * runs the call. It keeps the role only when no further request is already
+ * waiting and the function has been quick so far (a running average per
+ * function), so a single-threaded client pays no thread hand-off at all,
+ * while concurrent requests and slow calls (key generation, login) still
+ * run in parallel. Idle threads wait on a condition of their own, so a
+ * hand-off wakes exactly one thread.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "pkcs11/functions_table.h"
 #include "server/access.h"
 #include "server/dispatch.h"
 #include "server/module.h"
@@ -29,6 +37,16 @@
 #define SEND_TIMEOUT_MS 30000
 #define DRAIN_TIMEOUT_S 5
 #define MAX_MAPPED 64
+/* A call expected to take longer than this gets its own thread, so that
+ * the requests behind it are read meanwhile. */
+#define INLINE_MAX_US 200
+
+/* A thread waiting for the read role. */
+struct idler {
+	pthread_cond_t cv;
+	bool called;
+	struct idler *next;
+};
 
 struct worker {
 	struct cf_conn *conn;
@@ -37,17 +55,19 @@ struct worker {
 	int idle_ms; /* -1: never idle out */
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool reader_busy; /* a thread holds the read role */
-	unsigned idle;	  /* threads waiting for the read role */
-	unsigned inflight;
-	unsigned busy; /* calls taken and not yet answered */
+	pthread_cond_t drained; /* stop is set and busy reached 0 */
+	bool reader_busy;	/* a thread holds the read role */
+	struct idler *idle;	/* threads waiting for the role, LIFO */
+	atomic_uint inflight;	/* counted against max_inflight */
+	unsigned busy;		/* calls taken and not yet answered */
 	bool stop;
 	bool closed; /* the connection is being freed: no more sends */
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_t sig_thread;
 	bool sig_started;
+	/* Running average of each function's duration, in microseconds. */
+	atomic_uint cost_us[CF_FN_MAX + 1];
 };
 
 static void *serve_thread(void *arg);
@@ -56,18 +76,52 @@ static void *serve_thread(void *arg);
 static void stop_locked(struct worker *w)
 {
 	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
+	for (struct idler *i = w->idle; i != NULL; i = i->next) {
+		i->called = true;
+		pthread_cond_signal(&i->cv);
+	}
+	w->idle = NULL;
+	if (w->busy == 0)
+		pthread_cond_broadcast(&w->drained);
 }
 
-/* The call has run: it no longer counts against the in-flight limit. This
- * happens before its answer goes out, so a client that got the answer and
- * sends its next call is never over the limit by a race. */
-static void call_done(struct worker *w)
+/* Known to be slow before any measurement: they run a PIN KDF or make
+ * keys, and must never hold up the requests behind them. */
+static void seed_costs(struct worker *w)
 {
-	pthread_mutex_lock(&w->mu);
-	w->inflight--;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	static const uint16_t slow[] = {
+	    CF_FN_C_InitToken,	 CF_FN_C_InitPIN,	CF_FN_C_SetPIN,
+	    CF_FN_C_Login,	 CF_FN_C_LoginUser,	CF_FN_C_GenerateKey,
+	    CF_FN_C_GenerateKeyPair,
+	};
+
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+		atomic_store(&w->cost_us[slow[i]], 1000000u);
+}
+
+static bool expect_quick(struct worker *w, uint16_t fn)
+{
+	return fn > CF_FN_MAX || atomic_load(&w->cost_us[fn]) <= INLINE_MAX_US;
+}
+
+static void note_cost(struct worker *w, uint16_t fn,
+		      const struct timespec *t0)
+{
+	struct timespec t1;
+	uint64_t us;
+	unsigned old;
+
+	if (fn > CF_FN_MAX)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
+	     (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+	if (us > 10000000u)
+		us = 10000000u;
+	old = atomic_load(&w->cost_us[fn]);
+	/* An average over about the last eight calls; races between threads
+	 * only blur it. */
+	atomic_store(&w->cost_us[fn], (unsigned)((7u * (uint64_t)old + us) / 8u));
 }
 
 /* Runs one request and answers it. Returns false when the connection must
@@ -75,13 +129,19 @@ static void call_done(struct worker *w)
 static bool execute(struct worker *w, const struct cf_frame *f)
 {
 	struct cf_wout out;
+	struct timespec t0;
 	bool keep = true;
 	int rc;
 	char reason[64];
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = cf_srv_dispatch(&w->srv, f->fn, f->payload, f->len, &out);
-	call_done(w);
+	note_cost(w, f->fn, &t0);
+	/* No longer counted against the in-flight limit before the answer
+	 * goes out, so a client that got the answer and sends its next call
+	 * is never over the limit by a race. */
+	atomic_fetch_sub(&w->inflight, 1);
 	switch (rc) {
 	case 0:
 		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
@@ -115,58 +175,88 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 	return keep;
 }
 
-/* A frame arrived with the read role held; decides what to do with it.
- * Returns false when the connection must close. Caller holds w->mu and
- * the read role; on return the role is released. */
-static bool take_frame_locked(struct worker *w, struct cf_frame *f)
+/* Hands the read role to an idle thread, or to a new one. One more thread
+ * than calls may run, so that a frame over the limit is read and refused
+ * instead of waiting unseen. Caller holds w->mu. */
+static void pass_role_locked(struct worker *w)
 {
-	bool keep;
+	struct idler *i = w->idle;
 
-	if (f->type != CF_FRAME_REQUEST) {
-		w->reader_busy = false;
-		pthread_mutex_unlock(&w->mu);
-		cf_conn_send_error(w->conn, f->id, CF_PERR_MALFORMED,
-				   "expected a request frame", SEND_TIMEOUT_MS);
-		pthread_mutex_lock(&w->mu);
-		return false;
-	}
-	if (w->stop) {
-		w->reader_busy = false;
-		pthread_mutex_unlock(&w->mu);
-		cf_conn_send_error(w->conn, f->id, CF_PERR_SHUTDOWN,
-				   "server is stopping", SEND_TIMEOUT_MS);
-		pthread_mutex_lock(&w->mu);
-		return true;
-	}
-	if (w->inflight >= w->max_inflight) {
-		w->reader_busy = false;
-		pthread_mutex_unlock(&w->mu);
-		cf_conn_send_error(w->conn, f->id, CF_PERR_LIMIT,
-				   "too many calls in flight", SEND_TIMEOUT_MS);
-		pthread_mutex_lock(&w->mu);
-		return true;
-	}
-	w->inflight++;
-	w->busy++;
 	w->reader_busy = false;
-	/* Pass the read role on: to an idle thread, else to a new one. One
-	 * more thread than calls may run, so that a frame over the limit is
-	 * read and refused instead of waiting unseen. */
-	if (w->idle > 0) {
-		pthread_cond_signal(&w->cv);
+	if (i != NULL) {
+		w->idle = i->next;
+		i->called = true;
+		pthread_cond_signal(&i->cv);
 	} else if (w->nthreads < w->max_inflight) {
 		if (pthread_create(&w->threads[w->nthreads], NULL, serve_thread,
 				   w) == 0)
 			w->nthreads++;
 	}
+}
+
+/* Answers a frame with a protocol error, without the lock. */
+static void refuse_frame_locked(struct worker *w, const struct cf_frame *f,
+				enum cf_proto_error code, const char *reason)
+{
+	w->reader_busy = false;
+	pthread_mutex_unlock(&w->mu);
+	cf_conn_send_error(w->conn, f->id, code, reason, SEND_TIMEOUT_MS);
+	pthread_mutex_lock(&w->mu);
+}
+
+/* A frame arrived with the read role held; decides what to do with it.
+ * Returns false when the connection must close. Caller holds w->mu and
+ * the read role; on return the role is released. */
+static bool take_frame_locked(struct worker *w, struct cf_frame *f)
+{
+	bool keep, inline_call;
+
+	if (f->type != CF_FRAME_REQUEST) {
+		refuse_frame_locked(w, f, CF_PERR_MALFORMED,
+				    "expected a request frame");
+		return false;
+	}
+	if (w->stop) {
+		refuse_frame_locked(w, f, CF_PERR_SHUTDOWN,
+				    "server is stopping");
+		return true;
+	}
+	if (atomic_load(&w->inflight) >= w->max_inflight) {
+		refuse_frame_locked(w, f, CF_PERR_LIMIT,
+				    "too many calls in flight");
+		return true;
+	}
+	atomic_fetch_add(&w->inflight, 1);
+	w->busy++;
+	inline_call =
+	    expect_quick(w, f->fn) && !cf_conn_input_pending(w->conn);
+	if (!inline_call)
+		pass_role_locked(w);
 	pthread_mutex_unlock(&w->mu);
 
 	keep = execute(w, f);
 
 	pthread_mutex_lock(&w->mu);
+	if (inline_call)
+		w->reader_busy = false;
 	w->busy--;
-	pthread_cond_broadcast(&w->cv);
+	if (w->stop && w->busy == 0)
+		pthread_cond_broadcast(&w->drained);
 	return keep;
+}
+
+/* Waits until the read role is free or the worker stops. Caller holds
+ * w->mu. */
+static void wait_for_role_locked(struct worker *w)
+{
+	struct idler me = {.called = false};
+
+	pthread_cond_init(&me.cv, NULL);
+	me.next = w->idle;
+	w->idle = &me;
+	while (!me.called)
+		pthread_cond_wait(&me.cv, &w->mu);
+	pthread_cond_destroy(&me.cv);
 }
 
 static void serve(struct worker *w)
@@ -177,9 +267,7 @@ static void serve(struct worker *w)
 		int rc;
 
 		if (w->reader_busy) {
-			w->idle++;
-			pthread_cond_wait(&w->cv, &w->mu);
-			w->idle--;
+			wait_for_role_locked(w);
 			continue;
 		}
 		w->reader_busy = true;
@@ -191,7 +279,7 @@ static void serve(struct worker *w)
 		pthread_mutex_lock(&w->mu);
 		if (rc == -ETIMEDOUT) {
 			w->reader_busy = false;
-			if (w->inflight > 0)
+			if (atomic_load(&w->inflight) > 0)
 				continue; /* busy, not idle */
 			pthread_mutex_unlock(&w->mu);
 			cf_info("conn=%lu %s: idle, closing", w->srv.conn_id,
@@ -260,7 +348,8 @@ static void *signal_thread(void *arg)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DRAIN_TIMEOUT_S;
 	while (w->busy > 0)
-		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&w->drained, &w->mu, &until) ==
+		    ETIMEDOUT)
 			break;
 	if (!w->closed) {
 		cf_conn_send_error(w->conn, 0, CF_PERR_SHUTDOWN,
@@ -323,7 +412,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 	memset(&mod, 0, sizeof(mod));
 	memset(&peer, 0, sizeof(peer));
 	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
+	pthread_cond_init(&w.drained, NULL);
+	seed_costs(&w);
 
 	if (a->kind == CF_LISTEN_UNIX) {
 		if (cf_peer_unix(fd, &peer) != 0) {

@@ -536,6 +536,25 @@ static int conn_fill(struct cf_conn *c, size_t want, int64_t deadline)
 	return 0;
 }
 
+bool cf_conn_input_pending(struct cf_conn *c)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	bool pending = false;
+
+	if (c->rlen > c->rpos)
+		return true;
+	if (c->ssl != NULL) {
+		pthread_mutex_lock(&c->ssl_lock);
+		pending = SSL_pending(c->ssl) > 0;
+		pthread_mutex_unlock(&c->ssl_lock);
+		if (pending)
+			return true;
+	}
+	/* For TLS a readable socket may hold only a non-data record; the
+	 * answer is then a harmless "yes". */
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
 int cf_conn_recv(struct cf_conn *c, struct cf_frame *f, int timeout_ms)
 {
 	int64_t frame_deadline;

@@ -140,6 +140,11 @@ uint32_t cf_conn_max_frame(const struct cf_conn *c);
  * off. Thread-safe. */
 void cf_conn_set_spin(struct cf_conn *c, unsigned usec);
 
+/* Whether bytes of a next frame are already at hand (buffered here, in
+ * TLS, or in the socket), so that a receive would not sleep. For the
+ * thread that holds the read role, between receives. */
+bool cf_conn_input_pending(struct cf_conn *c);
+
 /* Half-close: this side sends no more frames (TLS: close_notify, then
  * shutdown(SHUT_WR)); receiving goes on until the peer closes too, when
  * cf_conn_recv returns -ECONNRESET. Later sends return -EPIPE. Returns 0 or

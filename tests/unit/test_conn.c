@@ -98,6 +98,32 @@ static void test_conn__round_trip(void **state)
 	cf_conn_free(b);
 }
 
+/* cofferd runs a quick call on the reading thread only when no other
+ * request is waiting; this is how it knows. */
+static void test_conn__input_pending_tells_whether_a_frame_waits(void **state)
+{
+	struct cf_conn *a, *b;
+	struct cf_frame f;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_false(cf_conn_input_pending(b));
+	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 1, 1, "x", 1, T_MS),
+			 0);
+	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 1, 2, "y", 1, T_MS),
+			 0);
+	assert_true(cf_conn_input_pending(b)); /* in the socket */
+	assert_int_equal(cf_conn_recv(b, &f, T_MS), 0);
+	cf_frame_clear(&f);
+	assert_true(cf_conn_input_pending(b)); /* buffered by the read */
+	assert_int_equal(cf_conn_recv(b, &f, T_MS), 0);
+	assert_int_equal(f.id, 2);
+	cf_frame_clear(&f);
+	assert_false(cf_conn_input_pending(b));
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
 static void test_conn__header_is_big_endian_on_the_wire(void **state)
 {
 	struct cf_conn *a;
@@ -819,6 +845,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conn__round_trip),
+	    cmocka_unit_test(
+		test_conn__input_pending_tells_whether_a_frame_waits),
 	    cmocka_unit_test(test_conn__header_is_big_endian_on_the_wire),
 	    cmocka_unit_test(test_conn__concurrent_senders_never_interleave),
 	    cmocka_unit_test(test_conn__header_over_max_frame_is_emsgsize),
