@@ -1,0 +1,210 @@
+/*
+ * util.c - messages, hex, files and padded PKCS#11 strings for the CLI.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "cli/cli.h"
+#include "pkcs11/schema.h"
+
+/* Inputs above this are refused: the CLI reads whole files into memory. */
+#define CLI_FILE_MAX (64u << 20)
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("coffer: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_rv_err(const char *what, CK_RV rv)
+{
+	char buf[32];
+
+	cli_err("%s: %s", what, cf_p11_rv_str(rv, buf, sizeof(buf)));
+}
+
+const char *cli_ossl_err(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		return "unknown error";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+void cli_unpad(char *out, size_t outlen, const CK_UTF8CHAR *in, size_t inlen)
+{
+	size_t n = inlen;
+
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\0'))
+		n--;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+}
+
+void cli_pad(CK_UTF8CHAR *out, size_t outlen, const char *in)
+{
+	size_t n = strlen(in);
+
+	if (n > outlen)
+		n = outlen;
+	memset(out, ' ', outlen);
+	memcpy(out, in, n);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+bool cli_hex_decode(const char *hex, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(hex);
+	uint8_t *p;
+
+	*out = NULL;
+	*len = 0;
+	if (n % 2 != 0)
+		return false;
+	p = malloc(n / 2 + 1);
+	if (p == NULL)
+		return false;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(p);
+			return false;
+		}
+		p[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = p;
+	*len = n / 2;
+	return true;
+}
+
+void cli_hex_print(FILE *fp, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		fprintf(fp, "%02x", p[i]);
+}
+
+int cli_read_file(const char *path, uint8_t **data, size_t *len)
+{
+	bool is_stdin = path == NULL || strcmp(path, "-") == 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0;
+	int rc = -EIO;
+
+	*data = NULL;
+	*len = 0;
+	if (fp == NULL) {
+		rc = -errno;
+		cli_err("cannot open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			uint8_t *nb;
+
+			if (cap >= CLI_FILE_MAX) {
+				cli_err("%s: larger than %u MiB",
+					is_stdin ? "stdin" : path,
+					CLI_FILE_MAX >> 20);
+				rc = -EFBIG;
+				goto out_free;
+			}
+			cap = cap ? cap * 2 : 4096;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				rc = -ENOMEM;
+				cli_err("out of memory");
+				goto out_free;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		cli_err("cannot read %s", is_stdin ? "stdin" : path);
+		goto out_free;
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		goto out_free;
+	buf[n] = '\0'; /* so that text parsers may treat it as a string */
+	*data = buf;
+	*len = n;
+	buf = NULL;
+	rc = 0;
+out_free:
+	free(buf);
+	if (!is_stdin)
+		fclose(fp);
+	return rc;
+}
+
+int cli_write_file(const char *path, const uint8_t *data, size_t len)
+{
+	bool is_stdout = path == NULL || strcmp(path, "-") == 0;
+	FILE *fp = is_stdout ? stdout : fopen(path, "wb");
+	int rc = 0;
+
+	if (fp == NULL) {
+		cli_err("cannot create %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (len > 0 && fwrite(data, 1, len, fp) != len)
+		rc = -EIO;
+	if (is_stdout) {
+		if (fflush(fp) != 0)
+			rc = -EIO;
+	} else if (fclose(fp) != 0) {
+		rc = -EIO;
+	}
+	if (rc != 0)
+		cli_err("cannot write %s", is_stdout ? "stdout" : path);
+	return rc;
+}
+
+bool cli_list_has(const char *list, const char *word, size_t wordlen)
+{
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+
+		if (n == wordlen && strncmp(p, word, n) == 0)
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
