@@ -676,7 +676,9 @@ static void test_server__sigterm_answers_calls_in_flight(void **state)
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s;
 	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
-	CK_ULONG bits = 2048; /* in flight, yet well inside the 5 s drain under ASan */
+	/* Long enough to be in flight, short enough for the 5 s drain even
+	 * under ASan on a loaded machine. */
+	CK_ULONG bits = 2048;
 	CK_ATTRIBUTE pub[] = {
 	    {CKA_TOKEN, &no, sizeof(no)},
 	    {CKA_VERIFY, &yes, sizeof(yes)},
