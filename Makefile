@@ -12,7 +12,7 @@ DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
        libp11-kit-dev libcmocka-dev opensc softhsm2 p11-kit \
        clang libclang-rt-14-dev
 
-.PHONY: all deps build check fuzz demo bench clean install
+.PHONY: all deps build check fuzz demo bench bench-remote clean install
 
 all: build
 
@@ -71,6 +71,9 @@ demo: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+
+bench-remote: build
+	./bench/run-remote.sh $(BUILD)
 
 install: build
 	meson install -C $(BUILD)
