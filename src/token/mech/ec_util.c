@@ -213,7 +213,7 @@ EVP_PKEY *cf_ec_pkey_public(const struct cf_ec_curve *c, const uint8_t *pt,
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 						      (void *)pt, ptl);
 	params[2] = OSSL_PARAM_construct_end();
-	pctx = EVP_PKEY_CTX_new_from_name(lib, "EC", NULL);
+	pctx = cf_pkey_ctx("EC");
 	/* OpenSSL refuses a point that is not on the curve here. */
 	if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
@@ -276,7 +276,7 @@ static EVP_PKEY *ec_private(OSSL_LIB_CTX *lib, const struct cf_ec_curve *c,
 					      ptl))
 		goto out;
 	params = OSSL_PARAM_BLD_to_param(bld);
-	pctx = EVP_PKEY_CTX_new_from_name(lib, "EC", NULL);
+	pctx = cf_pkey_ctx("EC");
 	if (params == NULL || pctx == NULL ||
 	    EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, &pk, EVP_PKEY_KEYPAIR, params) != 1) {
@@ -460,8 +460,7 @@ static EVP_PKEY *generate(const struct cf_ec_curve *c)
 
 	if (lib == NULL)
 		return NULL;
-	pctx = EVP_PKEY_CTX_new_from_name(lib, c->kt == CKK_EC ? "EC" : c->name,
-					  NULL);
+	pctx = cf_pkey_ctx(c->kt == CKK_EC ? "EC" : c->name);
 	if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 ||
 	    (c->kt == CKK_EC &&
 	     EVP_PKEY_CTX_set_group_name(pctx, c->name) != 1) ||

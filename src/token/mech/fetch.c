@@ -155,3 +155,25 @@ const char *cf_md_name_of_mgf(CK_RSA_PKCS_MGF_TYPE mgf)
 		return NULL;
 	}
 }
+
+EVP_PKEY_CTX *cf_pkey_ctx(const char *name)
+{
+	/* The OID aliases of the default provider's key managers. */
+	static const struct {
+		const char *name, *oid;
+	} oids[] = {
+	    {"RSA", "1.2.840.113549.1.1.1"}, {"RSA-PSS", "1.2.840.113549.1.1.10"},
+	    {"EC", "1.2.840.10045.2.1"},     {"X25519", "1.3.101.110"},
+	    {"X448", "1.3.101.111"},         {"ED25519", "1.3.101.112"},
+	    {"ED448", "1.3.101.113"},
+	};
+	OSSL_LIB_CTX *lib = cf_libctx();
+
+	if (lib == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(oids) / sizeof(oids[0]); i++)
+		if (strcmp(oids[i].name, name) == 0)
+			return EVP_PKEY_CTX_new_from_name(lib, oids[i].oid,
+							  NULL);
+	return EVP_PKEY_CTX_new_from_name(lib, name, NULL);
+}

@@ -243,6 +243,17 @@ const EVP_MD *cf_md(const char *name);
 const EVP_CIPHER *cf_cipher(const char *name);
 EVP_MAC *cf_mac(const char *name);
 
+/*
+ * A key context of the private library context for key type name ("EC",
+ * "RSA", "ED25519" ...), for key generation and EVP_PKEY_fromdata. The
+ * context is fetched by the type's OID alias, which OpenSSL 3.0 does not
+ * map to a legacy key type, so an ENGINE that the host application set as
+ * default for that type (openssl -engine pkcs11 does, for RSA and EC)
+ * cannot take it over: an engine's legacy method has no fromdata and the
+ * module's keys would be unusable in such a process. NULL on failure.
+ */
+EVP_PKEY_CTX *cf_pkey_ctx(const char *name);
+
 /* Maps a CKM_SHA* / CKM_SHA3_* digest mechanism or CKG_MGF1_* to its
  * OpenSSL name ("SHA256", "SHA3-256" ...), or NULL. */
 const char *cf_md_name_of_mech(CK_MECHANISM_TYPE t);

@@ -107,7 +107,7 @@ static CK_RV rsa_load(const struct cf_object *o, EVP_PKEY **out)
 		goto out;
 	rv = CKR_HOST_MEMORY;
 	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(cf_libctx(), "RSA", NULL);
+	ctx = cf_pkey_ctx("RSA");
 	if (params == NULL || ctx == NULL)
 		goto out;
 	rv = CKR_GENERAL_ERROR;
@@ -267,7 +267,7 @@ static CK_RV rsa_generate_pair(const CK_MECHANISM *m, struct cf_object *pub,
 	if (rv != CKR_OK)
 		goto out;
 	rv = CKR_HOST_MEMORY;
-	ctx = EVP_PKEY_CTX_new_from_name(cf_libctx(), "RSA", NULL);
+	ctx = cf_pkey_ctx("RSA");
 	if (ctx == NULL)
 		goto out;
 	rv = CKR_FUNCTION_FAILED;
