@@ -66,8 +66,7 @@ run() {
 	if timeout 60 "$@" >"$OUT" 2>&1; then ok "$desc"; else not_ok "$desc (exit $?)"; fi
 }
 
-# The coffer binary of a sanitized build carries its own ASan runtime; the
-# Go programs get lib.sh's preload for the module.
+# The coffer binary of a sanitized build carries its own ASan runtime.
 export COFFER_MODULE=$MODULE
 printf '1234\n' >"$SCRATCH/pin"
 printf '12345678\n' >"$SCRATCH/sopin"
@@ -97,22 +96,19 @@ run "go build the HTTPS client" go build -o "$SCRATCH/client" \
 	cofferhttps/client
 echo "# go build took $(($(date +%s) - t0)) s"
 
-# go_env CMD...: runs a Go program that loads the module (with the ASan
-# runtime preloaded for a sanitized module).
-go_env() {
-	if [ -n "$ASAN_LIB" ]; then
-		LD_PRELOAD=$ASAN_LIB \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$@"
-	else
-		"$@"
-	fi
-}
-
 for k in ec rsa; do
 	rm -f "$SCRATCH/addr"
-	go_env "$SCRATCH/server" -module "$MODULE" -token web \
-		-pin-file "$SCRATCH/pin" -label "tls-$k" -addr-file "$SCRATCH/addr" \
-		>"$SCRATCH/server.log" 2>&1 &
+	# The server loads the module: the ASan runtime is preloaded for a
+	# sanitized one. exec: $! is then the server itself.
+	(
+		if [ -n "$ASAN_LIB" ]; then
+			export LD_PRELOAD="$ASAN_LIB"
+			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		fi
+		exec "$SCRATCH/server" -module "$MODULE" -token web \
+			-pin-file "$SCRATCH/pin" -label "tls-$k" \
+			-addr-file "$SCRATCH/addr" >"$SCRATCH/server.log" 2>&1
+	) &
 	SERVER_PID=$!
 	i=0
 	while [ ! -s "$SCRATCH/addr" ] && [ $i -lt 3000 ] &&
