@@ -18,6 +18,7 @@ INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
+# shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
 
 COFFERD_PID=
@@ -67,7 +68,7 @@ run() {
 }
 
 # The coffer binary of a sanitized build carries its own ASan runtime.
-export COFFER_MODULE=$MODULE
+export COFFER_MODULE="$MODULE"
 printf '1234\n' >"$SCRATCH/pin"
 printf '12345678\n' >"$SCRATCH/sopin"
 run "coffer init-token" "$COFFER" init-token --label web \
@@ -87,8 +88,8 @@ done
 
 # Go in GOPATH mode with Debian's packaged sources only: no module proxy,
 # no network, the build cache in the scratch dir.
-export GO111MODULE=off GOPROXY=off GOFLAGS= GOENV=off CGO_ENABLED=1
-export GOPATH=$HERE:/usr/share/gocode GOCACHE=$SCRATCH/gocache
+export GO111MODULE=off GOPROXY=off GOFLAGS='' GOENV=off CGO_ENABLED=1
+export GOPATH="$HERE:/usr/share/gocode" GOCACHE="$SCRATCH/gocache"
 t0=$(date +%s)
 run "go build the crypto11 HTTPS server" go build -o "$SCRATCH/server" \
 	cofferhttps/server

@@ -17,6 +17,7 @@ INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
+# shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
 
 COFFERD_PID=
@@ -71,7 +72,7 @@ run() {
 		not_ok "$desc (exit $?)"; fi
 }
 
-export COFFER_MODULE=$MODULE
+export COFFER_MODULE="$MODULE"
 printf '1234\n' >"$SCRATCH/pin"
 printf '12345678\n' >"$SCRATCH/sopin"
 run "coffer init-token" "$COFFER" init-token --label nss \

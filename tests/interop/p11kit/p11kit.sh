@@ -19,6 +19,7 @@ SRC=$(cd "$HERE/../../.." && pwd)
 case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 P11KIT_CLIENT=${P11KIT_CLIENT:-$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/pkcs11)/p11-kit-client.so}
 
+# shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
 
 COFFERD_PID=
@@ -68,7 +69,7 @@ run() {
 		not_ok "$desc (exit $?)"; fi
 }
 
-export COFFER_MODULE=$MODULE
+export COFFER_MODULE="$MODULE"
 printf '1234\n' >"$SCRATCH/pin"
 printf '12345678\n' >"$SCRATCH/sopin"
 run "coffer init-token" "$COFFER" init-token --label kit \

@@ -16,6 +16,7 @@ INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
+# shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
 
 COFFERD_PID=
@@ -71,7 +72,7 @@ run() {
 		not_ok "$desc (exit $?)"; fi
 }
 
-export COFFER_MODULE=$MODULE
+export COFFER_MODULE="$MODULE"
 printf '1234\n' >"$SCRATCH/pin"
 printf '12345678\n' >"$SCRATCH/sopin"
 run "coffer init-token" "$COFFER" init-token --label ssh \
@@ -149,6 +150,7 @@ chmod +x "$SCRATCH/askpass" "$SCRATCH/askpass-wrong"
 # server; output in $OUT.
 ssh_to() {
 	askpass=$1
+	# shellcheck disable=SC2016 # $(id -un) runs on the server
 	set -- ssh -F /dev/null -I "$MODULE" -i "$2" \
 		-o IdentitiesOnly=yes -o IdentityAgent=none -p "$PORT" \
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
@@ -159,7 +161,7 @@ ssh_to() {
 		set -- env LD_PRELOAD="$ASAN_LIB" \
 			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
 	fi
-	SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force DISPLAY= timeout 60 "$@" \
+	SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force DISPLAY='' timeout 60 "$@" \
 		</dev/null >"$OUT" 2>&1
 }
 # ssh takes -i FILE for a private key file first: private modes keep it
