@@ -12,11 +12,12 @@ DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
        libp11-kit-dev libcmocka-dev opensc softhsm2 p11-kit \
        clang libclang-rt-14-dev \
        libengine-pkcs11-openssl curl
-# `make install` puts the modules in Debian's multiarch PKCS#11 directory
-# (/usr/lib/x86_64-linux-gnu/pkcs11, p11-kit's module path) and the
-# commands in /usr/bin and /usr/sbin, as a package would; PREFIX=/usr/local
-# or any other works too (see README.md). DESTDIR stages the install.
-PREFIX     ?= /usr
+# `make install` installs under PREFIX (Meson's default, /usr/local; the
+# modules in <prefix>/lib/x86_64-linux-gnu/pkcs11). PREFIX=/usr puts them
+# in Debian's multiarch PKCS#11 directory, as a package would. Either way
+# p11-kit, pkcs11-tool --module libcoffer.so and coffer find libcoffer.so
+# (README.md). DESTDIR stages the install.
+PREFIX     ?= /usr/local
 DESTDIR    ?=
 
 .PHONY: all deps build check fuzz demo bench bench-remote clean install uninstall
