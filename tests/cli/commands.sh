@@ -184,6 +184,15 @@ for k in p256 ed25519; do
 	"$COFFER" export "pkcs11:object=$k;type=public" \
 		--out "$S/$k.pem" >/dev/null 2>&1
 done
+# A certificate made on the token comes back out as it went in.
+# shellcheck disable=SC2086
+cof cert --key "pkcs11:object=rsa;type=private" --self-signed \
+	--subject /CN=export.test --days 1 --write --out "$S/made.pem" $PIN
+cof export "pkcs11:object=rsa;type=cert" --out "$S/cert.pem"
+same "$S/made.pem" "$S/cert.pem" "export of a certificate gives the stored PEM"
+cof export "pkcs11:object=rsa;type=cert" --der --out "$S/cert.der"
+openssl x509 -in "$S/made.pem" -outform DER -out "$S/made.der" >/dev/null 2>&1
+same "$S/made.der" "$S/cert.der" "export --der of a certificate"
 # shellcheck disable=SC2086
 fails "export of a private key is refused" "is a private key: coffer exports only" \
 	export "pkcs11:object=rsa;type=private" $PIN
