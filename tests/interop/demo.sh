@@ -195,6 +195,8 @@ while [ $tries -lt 5 ] && [ -z "$PORT" ]; do
 	if [ -z "$PORT" ]; then
 		stop "$SERVER_PID"
 		SERVER_PID=
+		# Only a lost port is worth another try.
+		grep -qi 'in use' "$SCRATCH/s_server.log" || break
 	fi
 done
 if [ -z "$PORT" ]; then
