@@ -10,9 +10,19 @@ FUZZ_TIME  ?= 300
 MESON_OPTS ?=
 DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
        libp11-kit-dev libcmocka-dev opensc softhsm2 p11-kit \
-       clang libclang-rt-14-dev
+       clang libclang-rt-14-dev \
+       libengine-pkcs11-openssl curl gnutls-bin libnss3-tools \
+       openssh-client openssh-server golang-go \
+       golang-github-thalesignite-crypto11-dev p11-kit-modules
+# `make install` installs under PREFIX (Meson's default, /usr/local; the
+# modules in <prefix>/lib/x86_64-linux-gnu/pkcs11). PREFIX=/usr puts them
+# in Debian's multiarch PKCS#11 directory, as a package would. Either way
+# p11-kit, pkcs11-tool --module libcoffer.so and coffer find libcoffer.so
+# (README.md). DESTDIR stages the install.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build check fuzz demo bench bench-remote clean install
+.PHONY: all deps build check fuzz demo bench bench-remote clean install uninstall
 
 all: build
 
@@ -75,8 +85,18 @@ bench: build
 bench-remote: build
 	./bench/run-remote.sh $(BUILD)
 
+# The prefix is set on the build directory (coffer's default module path
+# is compiled in from it). ldconfig lets programs dlopen the modules by
+# bare name from a prefix outside the linker's built-in directories.
 install: build
-	meson install -C $(BUILD)
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+# Removes what the last `make install` from $(BUILD) installed.
+uninstall:
+	ninja -C $(BUILD) uninstall
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -122,6 +122,10 @@ int cli_pin_get(const char *pin, const char *source, const char *prompt,
 void cli_pin_free(char *pin, size_t len);
 /* Logs in the selected session as user (CKU_USER) or SO. */
 int cli_login(struct cli *c, CK_USER_TYPE who);
+/* For a key with CKA_ALWAYS_AUTHENTICATE, after its C_*Init: the user
+ * PIN again, as C_Login(CKU_CONTEXT_SPECIFIC). 0 when done or not
+ * needed. */
+int cli_context_login(struct cli *c, CK_OBJECT_HANDLE key);
 /* The message for a failed C_Login/C_SetPIN with the PIN of who. */
 void cli_pin_rv_err(struct cli *c, CK_USER_TYPE who, CK_RV rv);
 

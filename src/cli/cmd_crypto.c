@@ -42,6 +42,7 @@ struct mech_buf {
 		CK_RSA_PKCS_PSS_PARAMS pss;
 		CK_RSA_PKCS_OAEP_PARAMS oaep;
 		CK_GCM_PARAMS gcm;
+		CK_AES_CTR_PARAMS ctr;
 	} u;
 	uint8_t *iv, *aad;
 	size_t ivlen, aadlen;
@@ -62,6 +63,52 @@ static void pss_for(CK_MECHANISM_TYPE m, CK_RSA_PKCS_PSS_PARAMS *p)
 	}
 }
 
+/* The IV length a block-cipher mode needs (0: any, or no IV). Checked
+ * here so that a wrong --iv gets a message naming the length, not the
+ * token's CKR_MECHANISM_PARAM_INVALID. */
+static size_t iv_len_for(CK_MECHANISM_TYPE m)
+{
+	switch (m) {
+	case CKM_AES_CBC:
+	case CKM_AES_CBC_PAD:
+	case CKM_AES_CTR:
+		return 16;
+	case CKM_DES3_CBC:
+	case CKM_DES3_CBC_PAD:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+static int iv_check(struct mech_buf *mb)
+{
+	size_t want = iv_len_for(mb->m.mechanism);
+	char buf[64];
+	const char *name = cf_p11_mech_name(mb->m.mechanism);
+
+	if (name == NULL) {
+		snprintf(buf, sizeof(buf), "0x%lx",
+			 (unsigned long)mb->m.mechanism);
+		name = buf;
+	}
+	if ((want != 0 || mb->m.mechanism == CKM_AES_GCM) && mb->iv == NULL) {
+		cli_err("%s needs --iv HEX", name);
+		return -1;
+	}
+	if (mb->m.mechanism == CKM_AES_GCM && mb->ivlen == 0) {
+		cli_err("--iv: %s needs an IV of at least 1 byte", name);
+		return -1;
+	}
+	if (want != 0 && mb->ivlen != want) {
+		cli_err("--iv: %s needs a %zu-byte IV (%zu hex digits), not "
+			"%zu bytes",
+			name, want, 2 * want, mb->ivlen);
+		return -1;
+	}
+	return 0;
+}
+
 static int mech_setup(struct cli *c, struct mech_buf *mb)
 {
 	memset(mb, 0, sizeof(*mb));
@@ -76,6 +123,8 @@ static int mech_setup(struct cli *c, struct mech_buf *mb)
 		cli_err("--aad '%s' is not hex", c->o.aad);
 		return -1;
 	}
+	if (iv_check(mb) != 0)
+		return -1;
 	switch (mb->m.mechanism) {
 	case CKM_RSA_PKCS_PSS:
 	case CKM_SHA256_RSA_PKCS_PSS:
@@ -105,6 +154,14 @@ static int mech_setup(struct cli *c, struct mech_buf *mb)
 		mb->m.pParameter = &mb->u.gcm;
 		mb->m.ulParameterLen = sizeof(mb->u.gcm);
 		break;
+	case CKM_AES_CTR:
+		/* The whole IV is the counter block, incremented as one
+		 * 128-bit big-endian number, as OpenSSL's AES-CTR does. */
+		mb->u.ctr.ulCounterBits = 128;
+		memcpy(mb->u.ctr.cb, mb->iv, sizeof(mb->u.ctr.cb));
+		mb->m.pParameter = &mb->u.ctr;
+		mb->m.ulParameterLen = sizeof(mb->u.ctr);
+		break;
 	default:
 		if (mb->iv != NULL) {
 			mb->m.pParameter = mb->iv;
@@ -133,6 +190,7 @@ static CK_RV run_op(struct cli *c, enum op op, const uint8_t *in, size_t len,
 	    : op == OP_ENCRYPT ? c->f->C_Encrypt
 	    : op == OP_DECRYPT ? c->f->C_Decrypt
 			       : c->f->C_Digest;
+	size_t alloc;
 	CK_RV rv;
 
 	*out = NULL;
@@ -140,12 +198,14 @@ static CK_RV run_op(struct cli *c, enum op op, const uint8_t *in, size_t len,
 	rv = fn(c->sess, (CK_BYTE *)in, (CK_ULONG)len, NULL, outlen);
 	if (rv != CKR_OK)
 		return rv;
-	*out = malloc(*outlen + 1);
+	alloc = *outlen + 1;
+	*out = malloc(alloc);
 	if (*out == NULL)
 		return CKR_HOST_MEMORY;
 	rv = fn(c->sess, (CK_BYTE *)in, (CK_ULONG)len, *out, outlen);
 	if (rv != CKR_OK) {
-		free(*out);
+		/* May hold part of a plaintext. */
+		OPENSSL_clear_free(*out, alloc);
 		*out = NULL;
 	}
 	return rv;
@@ -158,7 +218,22 @@ static int prepare(struct cli *c, const char *uri, CK_OBJECT_CLASS cls,
 		cli_err("--key URI is needed");
 		return -1;
 	}
-	if (cli_token_for_object(c, uri) != 0 || cli_login(c, CKU_USER) != 0)
+	if (cli_token_for_object(c, uri) != 0 || cli_session_open(c) != 0)
+		return -1;
+	/* Public keys are public objects: verify and encrypt with one need
+	 * no PIN unless a PIN option is given. */
+	if (cls == CKO_PUBLIC_KEY && c->o.pin == NULL &&
+	    c->o.pin_source == NULL) {
+		CK_OBJECT_HANDLE *pub = NULL;
+		size_t m = 0;
+
+		if (cli_find(c, uri, cls, &pub, &m) == 0 && m >= 1) {
+			free(pub);
+			return cli_find_one(c, uri, cls, h);
+		}
+		free(pub);
+	}
+	if (cli_login(c, CKU_USER) != 0)
 		return -1;
 	/* Secret keys serve every class: try the class asked for, then a
 	 * secret key, so "pkcs11:object=k" works for both kinds. */
@@ -253,6 +328,8 @@ int cmd_sign(struct cli *c)
 	    cli_read_file(c->o.in, &in, &len) != 0)
 		goto out_free;
 	rv = c->f->C_SignInit(c->sess, &mb.m, h);
+	if (rv == CKR_OK && cli_context_login(c, h) != 0)
+		goto out_free;
 	if (rv == CKR_OK)
 		rv = run_op(c, OP_SIGN, in, len, &out, &outlen);
 	if (rv != CKR_OK) {
@@ -332,6 +409,8 @@ static int crypt(struct cli *c, bool enc)
 		goto out_free;
 	rv = enc ? c->f->C_EncryptInit(c->sess, &mb.m, h)
 		 : c->f->C_DecryptInit(c->sess, &mb.m, h);
+	if (rv == CKR_OK && !enc && cli_context_login(c, h) != 0)
+		goto out_free;
 	if (rv == CKR_OK)
 		rv = run_op(c, enc ? OP_ENCRYPT : OP_DECRYPT, in, len, &out,
 			    &outlen);

@@ -76,7 +76,7 @@ const struct cli_command cli_commands[] = {
      "Lists objects: class, type, label, id, size, usage flags and URI.\n"
      "Private objects only after a login: give --login or a PIN option.\n"},
     {"import", NULL, "import certificates, keys and PKCS#12 bundles",
-     cmd_import, COMMON ",label,id,type,key-pass-source,usage,extractable,in",
+     cmd_import, COMMON ",label,id,type,key-pass-source,extractable,in",
      "import FILE [--label L] [--id HEX] [--type TYPE] [--key-pass-source "
      "SRC]",
      "Imports X.509 certificates (PEM or DER, whole chains), public keys,\n"
@@ -86,7 +86,8 @@ const struct cli_command cli_commands[] = {
      "gets that key's CKA_ID and label. Other objects get the SHA-1 of\n"
      "their public key as CKA_ID. Nothing is left behind when it fails.\n"
      "  --type cert|pubkey|privkey|p12|aes|generic|hmac  force the kind\n"
-     "  --key-pass-source SRC  passphrase of an encrypted key or PKCS#12\n"},
+     "  --key-pass-source SRC  passphrase of an encrypted key or PKCS#12\n"
+     "  --extractable  the private or secret key may be wrapped out\n"},
     {"export", NULL, "export a certificate or public key", cmd_export,
      COMMON ",out,der,login", "export URI [--out FILE] [--der]",
      "Writes a certificate or public key (PEM, or DER with --der). Private\n"
@@ -117,11 +118,17 @@ const struct cli_command cli_commands[] = {
     {"verify", NULL, "verify a signature with a token key", cmd_verify,
      COMMON ",key,mechanism,in,sig,der",
      "verify --key URI --mechanism MECH --sig FILE [--in FILE] [--der]",
-     "Verifies a signature in the token; exit 0 only when it is valid.\n"},
+     "Verifies a signature in the token; exit 0 only when it is valid.\n"
+     "A public key needs no PIN (unless a PIN option is given).\n"},
     {"encrypt", NULL, "encrypt data with a token key", cmd_encrypt,
      COMMON ",key,mechanism,in,out,iv,aad,hash",
      "encrypt --key URI --mechanism MECH [--iv HEX] [--in F] [--out F]",
-     "Encrypts (aes-cbc-pad, aes-gcm, rsa-pkcs-oaep [--hash], ...).\n"},
+     "Encrypts (aes-cbc-pad, aes-ctr, aes-gcm, rsa-pkcs-oaep [--hash],\n"
+     "...). A public key needs no PIN (unless a PIN option is given).\n"
+     "  --iv HEX   16 bytes for AES CBC and CTR (the whole counter\n"
+     "             block), 8 for DES3 CBC; GCM: any length, 128-bit tag\n"
+     "  --aad HEX  GCM additional data\n"
+     "  --hash sha256  OAEP hash and MGF1 (default sha1)\n"},
     {"decrypt", NULL, "decrypt data with a token key", cmd_decrypt,
      COMMON ",key,mechanism,in,out,iv,aad,hash",
      "decrypt --key URI --mechanism MECH [--iv HEX] [--in F] [--out F]",
@@ -139,10 +146,12 @@ const struct cli_command cli_commands[] = {
      "wrap --key WRAPPING-URI --target URI --mechanism MECH [--out FILE]",
      "Wraps the --target key with the --key key.\n"},
     {"unwrap", NULL, "unwrap a secret key into the token", cmd_unwrap,
-     COMMON ",key,mechanism,iv,in,type,label,id,usage,extractable",
+     COMMON ",key,mechanism,iv,in,type,label,id,extractable",
      "unwrap --key URI --mechanism MECH --type aes|generic --label L "
      "[--in FILE]",
-     "Unwraps a secret key into the token.\n"},
+     "Unwraps a secret key into the token.\n"
+     "  --id HEX       CKA_ID of the new key\n"
+     "  --extractable  the unwrapped key may be wrapped out again\n"},
     {"delete", NULL, "destroy objects", cmd_delete, COMMON ",all",
      "delete URI [--all]",
      "Destroys the object the URI names; refuses when it matches several\n"

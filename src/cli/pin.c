@@ -139,7 +139,13 @@ void cli_pin_rv_err(struct cli *c, CK_USER_TYPE who, CK_RV rv)
 	 * as far as PKCS#11 lets a module say it. */
 	if (c->f->C_GetTokenInfo(c->slot, &ti) != CKR_OK)
 		ti.flags = 0;
-	if (rv == CKR_PIN_LOCKED || (ti.flags & locked)) {
+	if (rv == CKR_PIN_LOCKED) {
+		/* The PIN given may be right: the token no longer checks. */
+		cli_err("the %s PIN is locked%s", name,
+			who == CKU_USER ? " (the SO can reset it with coffer "
+					  "unlock)"
+					: "");
+	} else if (ti.flags & locked) {
 		cli_err("wrong %s PIN; the %s PIN is now locked%s", name, name,
 			who == CKU_USER ? " (the SO can reset it with coffer "
 					  "unlock)"
@@ -185,6 +191,30 @@ int cli_login(struct cli *c, CK_USER_TYPE who)
 		rv = CKR_OK;
 	if (rv != CKR_OK) {
 		cli_pin_rv_err(c, who, rv);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_context_login(struct cli *c, CK_OBJECT_HANDLE key)
+{
+	char *p = NULL;
+	size_t len = 0;
+	bool always = false;
+	CK_RV rv;
+
+	if (!cli_attr_bool(c, key, CKA_ALWAYS_AUTHENTICATE, &always) ||
+	    !always)
+		return 0;
+	if (cli_pin_get(c->o.pin, c->o.pin_source,
+			"User PIN (this key asks for it on every use)", &p,
+			&len) != 0)
+		return -1;
+	rv = c->f->C_Login(c->sess, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)p,
+			   (CK_ULONG)len);
+	cli_pin_free(p, len);
+	if (rv != CKR_OK) {
+		cli_pin_rv_err(c, CKU_USER, rv);
 		return -1;
 	}
 	return 0;

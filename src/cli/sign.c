@@ -189,6 +189,8 @@ int cli_sign_x509(struct cli *c, CK_OBJECT_HANDLE priv, EVP_PKEY *pub,
 		return -1;
 	}
 	rv = c->f->C_SignInit(c->sess, &m, priv);
+	if (rv == CKR_OK && cli_context_login(c, priv) != 0)
+		goto out_free;
 	if (rv == CKR_OK)
 		rv = c->f->C_Sign(c->sess, (CK_BYTE *)data, dl, NULL, &sl);
 	if (rv == CKR_OK) {

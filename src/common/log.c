@@ -68,6 +68,13 @@ int cf_log_open(enum cf_log_level level, const char *dest)
 	return 0;
 }
 
+static const char *log_ident = "coffer";
+
+void cf_log_set_ident(const char *ident)
+{
+	log_ident = ident;
+}
+
 void cf_log_close(void)
 {
 	pthread_mutex_lock(&log_lock);
@@ -105,7 +112,7 @@ void cf_log(enum cf_log_level level, const char *fmt, ...)
 	if (log_syslog) {
 		static const int prio[] = {LOG_ERR, LOG_ERR, LOG_WARNING,
 					   LOG_INFO, LOG_DEBUG};
-		syslog(prio[level], "coffer: %s", msg);
+		syslog(prio[level], "%s: %s", log_ident, msg);
 	} else {
 		FILE *out = log_file != NULL ? log_file : stderr;
 		struct timespec ts;
@@ -115,8 +122,8 @@ void cf_log(enum cf_log_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		if (gmtime_r(&ts.tv_sec, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		fprintf(out, "%s coffer[%ld] %s: %s\n", when, (long)getpid(),
-			level_names[level], msg);
+		fprintf(out, "%s %s[%ld] %s: %s\n", when, log_ident,
+			(long)getpid(), level_names[level], msg);
 		fflush(out);
 	}
 	pthread_mutex_unlock(&log_lock);

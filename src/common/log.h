@@ -23,6 +23,9 @@ bool cf_log_level_parse(const char *s, enum cf_log_level *out);
  * -errno; on failure the previous destination stays. */
 int cf_log_open(enum cf_log_level level, const char *dest);
 void cf_log_close(void);
+/* The program name in each line ("coffer" unless set); ident must stay
+ * valid. Call before any thread logs. */
+void cf_log_set_ident(const char *ident);
 void cf_log_set_level(enum cf_log_level level);
 bool cf_log_enabled(enum cf_log_level level);
 

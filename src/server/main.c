@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cofferd: %s\n", err);
 		return 2;
 	}
+	cf_log_set_ident("cofferd");
 	if (cf_log_open(conf.log_level,
 			conf.log_dest != NULL ? conf.log_dest : "stderr") !=
 	    0) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the command blocks of README.md after the first (which is `make
+# Runs the plain ``` command blocks of README.md after the first (`make
 # demo` / `make check`), in order, in a scratch directory where `build`
 # points at the build tree, so README's commands stay true. TAP output.
 # Usage: readme.sh BUILD_DIR README.md
@@ -14,9 +14,20 @@ cd "$scratch" || exit 1
 ln -s "$build" build
 echo "1..1"
 python3 - "$readme" >cmds.sh <<'PY' || { echo "not ok 1 - README blocks"; exit 1; }
-import re, sys
-text = open(sys.argv[1]).read()
-blocks = re.findall(r"```\n(.*?)```", text, re.S)
+import sys
+# Fenced blocks: a bare ``` fence is run; a fence with a word (```console)
+# is shown only.
+blocks, cur, run = [], None, False
+for line in open(sys.argv[1]):
+    if line.startswith("```"):
+        if cur is None:
+            cur, run = [], line.strip() == "```"
+        else:
+            if run:
+                blocks.append("".join(cur))
+            cur = None
+    elif cur is not None:
+        cur.append(line)
 # The first block is make demo / make check; `make` itself is this build.
 body = [b[len("make\n"):] if b.startswith("make\n") else b for b in blocks[1:]]
 print("set -ex\n" + "\n".join(body))

@@ -1,0 +1,142 @@
+#!/bin/sh
+# nss_certutil.sh COFFER MODULE [COFFERD INNER] - NSS's own tools
+# (libnss3-tools) with the module: modutil adds it to a fresh NSS database
+# and lists its token; certutil lists the token, makes an EC key in it and
+# a PKCS#10 request that openssl accepts, makes an RSA-2048 key in it, lists
+# the keys, and makes a self-signed certificate whose key and certificate
+# are stored in the token, which openssl then verifies. With COFFERD and
+# INNER, MODULE is libcoffer-client.so and a cofferd started here on a Unix
+# socket exports INNER (libcoffer.so). Prints TAP; exits non-zero when a
+# step fails.
+set -u
+
+COFFER=${1:?usage: nss_certutil.sh COFFER MODULE [COFFERD INNER]}
+MODULE=${2:?usage: nss_certutil.sh COFFER MODULE [COFFERD INNER]}
+COFFERD=${3:-}
+INNER=${4:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
+
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/../lib.sh"
+
+COFFERD_PID=
+stop() {
+	if [ -n "$COFFERD_PID" ]; then
+		kill "$COFFERD_PID" 2>/dev/null
+		wait "$COFFERD_PID" 2>/dev/null
+		COFFERD_PID=
+	fi
+}
+trap 'stop; rm -rf "$SCRATCH"' EXIT
+
+echo "TAP version 13"
+echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
+
+# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
+# INNER with lib.sh's COFFER_CONF; the client finds it by COFFER_SERVER.
+start_cofferd() {
+	case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
+	case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
+	"$COFFERD" --module "$INNER" --listen "unix:$SCRATCH/cofferd.sock" \
+		--log-level warn 2>"$SCRATCH/cofferd.log" &
+	COFFERD_PID=$!
+	i=0
+	while [ ! -S "$SCRATCH/cofferd.sock" ] && [ $i -lt 1000 ] &&
+		kill -0 "$COFFERD_PID" 2>/dev/null; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	export COFFER_SERVER="unix:$SCRATCH/cofferd.sock"
+	cp "$SCRATCH/cofferd.log" "$OUT"
+	if [ -S "$SCRATCH/cofferd.sock" ]; then ok "cofferd listens"; else
+		not_ok "cofferd listens"
+		echo "1..$n"
+		exit 1
+	fi
+}
+[ -n "$COFFERD" ] && start_cofferd
+
+# run DESCRIPTION CMD...: one command, bounded in time, that must succeed;
+# NSS's tools get the ASan runtime preloaded for a sanitized module (the
+# coffer binary of a sanitized build carries its own). Standard input is
+# /dev/null: certutil would otherwise wait on the terminal.
+run() {
+	desc=$1
+	shift
+	if [ -n "$ASAN_LIB" ] && [ "$1" != "$COFFER" ]; then
+		set -- env LD_PRELOAD="$ASAN_LIB" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
+	fi
+	if timeout 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
+		not_ok "$desc (exit $?)"; fi
+}
+
+export COFFER_MODULE="$MODULE"
+printf '1234\n' >"$SCRATCH/pin"
+printf '12345678\n' >"$SCRATCH/sopin"
+run "coffer init-token" "$COFFER" init-token --label nss \
+	--so-pin-source "file:$SCRATCH/sopin"
+run "coffer init-pin" "$COFFER" init-pin --token nss \
+	--so-pin-source "file:$SCRATCH/sopin" --pin-source "file:$SCRATCH/pin"
+
+DB=sql:$SCRATCH/nssdb
+mkdir "$SCRATCH/nssdb"
+# certutil's key generation wants noise; -f reads the token's PIN.
+head -c 64 /dev/urandom >"$SCRATCH/noise"
+NSSPW="-f $SCRATCH/pin -z $SCRATCH/noise"
+
+run "modutil -create makes a fresh database" modutil -dbdir "$DB" -create \
+	-force
+# FRIENDLY: the token's certificates are public objects, so NSS may read
+# them without logging in (else it asks for the PIN first, on the
+# terminal, whenever it looks one up by nickname).
+run "modutil -add adds the module" modutil -dbdir "$DB" -add coffer \
+	-libfile "$MODULE" -mechanisms FRIENDLY -force
+run "modutil -list" modutil -dbdir "$DB" -list coffer
+listed "Token Name: nss " "modutil -list shows the token"
+run "certutil -U" certutil -U -d "$DB"
+listed "token: nss" "certutil -U lists the token"
+
+# shellcheck disable=SC2086
+run "certutil -R makes an EC P-256 key in the token and a request" \
+	certutil -R -d "$DB" -h nss -k ec -q nistp256 \
+	-s "CN=nss.example,O=Coffer" $NSSPW -a -o "$SCRATCH/ec.csr"
+run "openssl req -verify accepts the request" openssl req -verify -noout \
+	-in "$SCRATCH/ec.csr"
+run "openssl req -text" openssl req -noout -text -in "$SCRATCH/ec.csr"
+listed "NIST CURVE: P-256" "the request is for a P-256 key"
+# shellcheck disable=SC2086
+run "certutil -G makes an RSA-2048 key in the token" certutil -G -d "$DB" \
+	-h nss -k rsa -g 2048 $NSSPW
+# shellcheck disable=SC2086
+run "certutil -K" certutil -K -d "$DB" -h nss $NSSPW
+listed "^<[ 0-9]+> ec " "certutil -K lists the EC key"
+listed "^<[ 0-9]+> rsa " "certutil -K lists the RSA key"
+
+# shellcheck disable=SC2086
+run "certutil -S -x makes a key and a self-signed certificate in the token" \
+	certutil -S -x -d "$DB" -h nss -n web -s CN=web.example -t CT,, \
+	-k ec -q nistp256 -v 12 $NSSPW
+# shellcheck disable=SC2086
+run "certutil -L -h nss" certutil -L -d "$DB" -h nss $NSSPW
+listed "^nss:web " "certutil -L lists the token's certificate"
+run "certutil -L -a exports it without a PIN" certutil -L -d "$DB" \
+	-n nss:web -a
+cp "$OUT" "$SCRATCH/web.pem"
+run "openssl verify accepts the self-signed certificate" openssl verify \
+	-CAfile "$SCRATCH/web.pem" "$SCRATCH/web.pem"
+run "coffer objects" "$COFFER" objects --token nss \
+	--pin-source "file:$SCRATCH/pin"
+listed "subject: /CN=web.example" "the certificate is a token object"
+# shellcheck disable=SC2086
+run "certutil -K -n nss:web" certutil -K -d "$DB" -h nss $NSSPW
+listed "nss:web$" "certutil pairs the token's key with its certificate"
+
+stop
+if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
+	echo "# cofferd's log:"
+	sed 's/^/#   /' "$SCRATCH/cofferd.log"
+fi
+echo "1..$n"
+[ "$failed" -eq 0 ]
