@@ -425,6 +425,15 @@ static void xfail_trampoline(void **state)
 		_exit(failed == 0 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* A race in SoftHSMv2 shows only on some runs: such entries say so
+	 * first in their reason, and a pass is then no sign of a stale list. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    strncmp(x->reason, "(intermittent)", 14) == 0) {
+		printf("# intermittent deviation did not show this run: %s\n",
+		       x->orig.name);
+		fflush(stdout);
+		return;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		fail_msg("%s is listed in softhsm-deviations.txt but passed; "
 			 "remove it from the list",
