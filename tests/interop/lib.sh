@@ -1,14 +1,21 @@
 # lib.sh - shared by the interop scripts: absolute module path, a scratch
 # token directory with the module's config (softhsm2.conf for a path
 # containing "softhsm", coffer.conf otherwise), the ASan preload for a
-# sanitized module, and TAP helpers. Source it after setting MODULE.
+# sanitized module, TAP helpers, and cofferd started on a Unix socket and
+# every process stopped by its PID. Source it after setting MODULE (and
+# COFFERD and INNER for start_cofferd).
 case $MODULE in
 /*) ;;
 *) MODULE=$(pwd)/$MODULE ;;
 esac
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-interop-XXXXXX") || exit 1
-trap 'rm -rf "$SCRATCH"' EXIT
+# Processes started here: their PIDs are in COFFERD_PID and in the
+# variables named by stop_at_exit, and they are stopped at exit whatever
+# the way out.
+COFFERD_PID=
+STOP_VARS=
+trap 'stop_all; rm -rf "$SCRATCH"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
 mkdir "$SCRATCH/tokens"
 case $MODULE in
@@ -98,3 +105,124 @@ same() {
 	fi
 }
 
+
+# abs_path PATH: PATH made absolute (empty stays empty).
+abs_path() {
+	case $1 in
+	/* | '') printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
+	esac
+}
+
+# timeout_asan SECONDS CMD...: CMD bounded in time, with the ASan runtime
+# preloaded when the module is sanitized (leak checks off, as for p11).
+timeout_asan() {
+	secs=$1
+	shift
+	if [ -n "$ASAN_LIB" ]; then
+		timeout "$secs" env LD_PRELOAD="$ASAN_LIB" \
+			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			"$@"
+	else
+		timeout "$secs" "$@"
+	fi
+}
+
+# preload_asan [OPTIONS]: exports the ASan preload (with OPTIONS added to
+# ASAN_OPTIONS) into this shell, for a subshell that then execs a
+# long-running program, so that $! is that program.
+preload_asan() {
+	[ -n "$ASAN_LIB" ] || return 0
+	export LD_PRELOAD="$ASAN_LIB"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0${1:+:$1}"
+}
+
+# stop_pid VAR: ends the process whose PID is in VAR, reaps it, empties VAR.
+stop_pid() {
+	eval "pid=\${$1:-}"
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		eval "$1="
+	fi
+}
+
+# stop_at_exit VAR...: the processes whose PIDs are in VARs are stopped at
+# exit too (before cofferd, which they may use).
+stop_at_exit() {
+	STOP_VARS="$STOP_VARS $*"
+}
+
+stop_cofferd() {
+	stop_pid COFFERD_PID
+}
+
+# stop_all: every process started here, cofferd last.
+stop_all() {
+	for v in $STOP_VARS; do
+		stop_pid "$v"
+	done
+	stop_cofferd
+}
+
+# tap_header: the TAP version line and what the script runs against.
+tap_header() {
+	echo "TAP version 13"
+	echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
+}
+
+# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
+# INNER with the COFFER_CONF above (cofferd inherits it), its log in
+# $SCRATCH/cofferd.log; the client module finds it by COFFER_SERVER. The
+# script ends here when cofferd does not listen: nothing else can pass.
+start_cofferd() {
+	COFFERD=$(abs_path "$COFFERD")
+	INNER=$(abs_path "$INNER")
+	SOCK=$SCRATCH/cofferd.sock
+	"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
+		2>"$SCRATCH/cofferd.log" &
+	COFFERD_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 1000 ] &&
+		kill -0 "$COFFERD_PID" 2>/dev/null; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	export COFFER_SERVER="unix:$SOCK"
+	cp "$SCRATCH/cofferd.log" "$OUT"
+	if [ -S "$SOCK" ]; then ok "cofferd listens on $SOCK"; else
+		not_ok "cofferd listens on $SOCK"
+		echo "1..$n"
+		exit 1
+	fi
+}
+
+# show_log NAME FILE: FILE as TAP comments.
+show_log() {
+	echo "# $1:"
+	sed 's/^/#   /' "$2"
+}
+
+# finish: stops every process, shows cofferd's log when a step failed,
+# prints the plan; its status is the script's.
+finish() {
+	stop_all
+	if [ "$failed" -ne 0 ] && [ -e "$SCRATCH/cofferd.log" ]; then
+		show_log "cofferd's log" "$SCRATCH/cofferd.log"
+	fi
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
+
+# init_coffer_token LABEL: the PIN files $SCRATCH/pin (1234) and
+# $SCRATCH/sopin (12345678), and a token LABEL set up with them by the
+# coffer command ($COFFER, with the script's run DESCRIPTION CMD...).
+init_coffer_token() {
+	printf '1234\n' >"$SCRATCH/pin"
+	printf '12345678\n' >"$SCRATCH/sopin"
+	run "coffer init-token" "$COFFER" init-token --label "$1" \
+		--so-pin-source "file:$SCRATCH/sopin"
+	run "coffer init-pin" "$COFFER" init-pin --token "$1" \
+		--so-pin-source "file:$SCRATCH/sopin" \
+		--pin-source "file:$SCRATCH/pin"
+}

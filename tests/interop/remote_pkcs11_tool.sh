@@ -15,45 +15,13 @@ LABEL=remote-interop
 SO_PIN=12345678
 PIN=1234
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
 
 # lib.sh writes coffer.conf for INNER (cofferd inherits COFFER_CONF) and
 # finds the ASan runtime the client module needs preloaded.
 . "$(dirname "$0")/lib.sh"
 
-COFFERD_PID=
-stop_cofferd() {
-	if [ -n "$COFFERD_PID" ]; then
-		kill "$COFFERD_PID" 2>/dev/null
-		wait "$COFFERD_PID" 2>/dev/null
-		COFFERD_PID=
-	fi
-}
-trap 'stop_cofferd; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
-echo "# client $MODULE, cofferd exporting $INNER"
-
-SOCK=$SCRATCH/cofferd.sock
-"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
-	2>"$SCRATCH/cofferd.log" &
-COFFERD_PID=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 1000 ]; do
-	kill -0 "$COFFERD_PID" 2>/dev/null || break
-	sleep 0.01
-	i=$((i + 1))
-done
-if [ -S "$SOCK" ]; then
-	ok "cofferd listens on $SOCK"
-else
-	cp "$SCRATCH/cofferd.log" "$OUT"
-	not_ok "cofferd listens on $SOCK"
-	echo "1..$n"
-	exit 1
-fi
-export COFFER_SERVER="unix:$SOCK"
+tap_header
+start_cofferd
 
 USER="--token-label $LABEL --login --pin $PIN"
 
@@ -144,10 +112,4 @@ else
 	not_ok "p11-kit list-modules shows the remote token"
 fi
 
-stop_cofferd
-if [ "$failed" -ne 0 ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

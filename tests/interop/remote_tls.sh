@@ -14,22 +14,12 @@ TOOL=${PKCS11_TOOL:-pkcs11-tool}
 LABEL=remote-tls
 SO_PIN=12345678
 PIN=1234
-case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
 
 . "$(dirname "$0")/lib.sh"
+COFFERD=$(abs_path "$COFFERD")
+INNER=$(abs_path "$INNER")
 
-COFFERD_PID=
-stop_cofferd() {
-	if [ -n "$COFFERD_PID" ]; then
-		kill "$COFFERD_PID" 2>/dev/null
-		wait "$COFFERD_PID" 2>/dev/null
-		COFFERD_PID=
-	fi
-}
-trap 'stop_cofferd; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
+tap_header
 P=$SCRATCH/pki
 mkdir "$P"
 
@@ -136,5 +126,4 @@ step_fails "a server certificate from an untrusted CA is refused" \
 	--list-token-slots
 stop_cofferd
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -29,36 +29,19 @@ SO_PIN=12345678
 PIN=1234
 LABEL=gnutls
 PORT=4433
-case $COFFERD in /* | '') ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-case $INNER in /* | '') ;; *) INNER=$(pwd)/$INNER ;; esac
 
 # lib.sh: scratch dir, coffer.conf (cofferd inherits COFFER_CONF), the
 # ASan runtime a sanitized module needs preloaded, TAP helpers.
 . "$(dirname "$0")/../lib.sh"
 
-COFFERD_PID=
 SERV_PID=
-stop() { # stop VAR: ends the process whose PID is in VAR
-	eval "pid=\$$1"
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		eval "$1="
-	fi
-}
-trap 'stop SERV_PID; stop COFFERD_PID; rm -rf "$SCRATCH"' EXIT
+stop_at_exit SERV_PID
 
 # run PROGRAM ARGS...: one GnuTLS tool, bounded in time, output in $OUT.
 # The PINs come from the environment (GnuTLS's tools read GNUTLS_PIN and
 # GNUTLS_SO_PIN), never from the command line.
 run() {
-	if [ -n "$ASAN_LIB" ]; then
-		timeout 60 env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-			"$@" >"$OUT" 2>&1
-	else
-		timeout 60 "$@" >"$OUT" 2>&1
-	fi
+	timeout_asan 60 "$@" >"$OUT" 2>&1
 }
 # gstep DESCRIPTION PROGRAM ARGS...: a call that must succeed.
 gstep() {
@@ -67,29 +50,8 @@ gstep() {
 	if run "$@"; then ok "$desc"; else not_ok "$desc (exit $?)"; fi
 }
 
-echo "TAP version 13"
-if [ -n "$COFFERD" ]; then
-	echo "# client $MODULE, cofferd exporting $INNER"
-	SOCK=$SCRATCH/cofferd.sock
-	"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
-		2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 1000 ]; do
-		kill -0 "$COFFERD_PID" 2>/dev/null || break
-		sleep 0.01
-		i=$((i + 1))
-	done
-	if [ -S "$SOCK" ]; then ok "cofferd listens on $SOCK"; else
-		cp "$SCRATCH/cofferd.log" "$OUT"
-		not_ok "cofferd listens on $SOCK"
-		echo "1..$n"
-		exit 1
-	fi
-	export COFFER_SERVER="unix:$SOCK"
-else
-	echo "# module $MODULE"
-fi
+tap_header
+[ -n "$COFFERD" ] && start_cofferd
 
 P11="p11tool --provider $MODULE"
 TOKEN="pkcs11:token=$LABEL"
@@ -161,17 +123,13 @@ serve() {
 		"$1: the certificate carries the token key's public key"
 
 	: >"$SCRATCH/serv.log"
-	if [ -n "$ASAN_LIB" ]; then
-		env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-			timeout 120 gnutls-serv --provider "$MODULE" --echo \
+	# exec: $! is then timeout, which passes the signal on.
+	(
+		preload_asan
+		exec timeout 120 gnutls-serv --provider "$MODULE" --echo \
 			-p "$PORT" --x509certfile "$SCRATCH/$1.crt" \
-			--x509keyfile "$key" >"$SCRATCH/serv.log" 2>&1 &
-	else
-		timeout 120 gnutls-serv --provider "$MODULE" --echo -p "$PORT" \
-			--x509certfile "$SCRATCH/$1.crt" --x509keyfile "$key" \
-			>"$SCRATCH/serv.log" 2>&1 &
-	fi
+			--x509keyfile "$key" >"$SCRATCH/serv.log" 2>&1
+	) &
 	SERV_PID=$!
 	i=0
 	while [ $i -lt 2000 ] && ! grep -q "listening" "$SCRATCH/serv.log"; do
@@ -194,15 +152,9 @@ serve() {
 	else
 		ok "$1: gnutls-cli refuses the server against another CA"
 	fi
-	stop SERV_PID
+	stop_pid SERV_PID
 }
 serve ec
 serve rsa
 
-stop COFFERD_PID
-if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

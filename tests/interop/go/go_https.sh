@@ -16,48 +16,14 @@ MODULE=${2:?usage: go_https.sh COFFER MODULE [COFFERD INNER]}
 COFFERD=${3:-}
 INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
+COFFER=$(abs_path "$COFFER")
 
-COFFERD_PID=
 SERVER_PID=
-stop() {
-	for pid in $SERVER_PID $COFFERD_PID; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	SERVER_PID=
-	COFFERD_PID=
-}
-trap 'stop; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
-echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
-
-# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
-# INNER with lib.sh's COFFER_CONF; the client finds it by COFFER_SERVER.
-start_cofferd() {
-	case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-	case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-	"$COFFERD" --module "$INNER" --listen "unix:$SCRATCH/cofferd.sock" \
-		--log-level warn 2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SCRATCH/cofferd.sock" ] && [ $i -lt 1000 ] &&
-		kill -0 "$COFFERD_PID" 2>/dev/null; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	export COFFER_SERVER="unix:$SCRATCH/cofferd.sock"
-	cp "$SCRATCH/cofferd.log" "$OUT"
-	if [ -S "$SCRATCH/cofferd.sock" ]; then ok "cofferd listens"; else
-		not_ok "cofferd listens"
-		echo "1..$n"
-		exit 1
-	fi
-}
+stop_at_exit SERVER_PID
+tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
 # run DESCRIPTION CMD...: one command, bounded in time (go build may take
@@ -70,12 +36,7 @@ run() {
 
 # The coffer binary of a sanitized build carries its own ASan runtime.
 export COFFER_MODULE="$MODULE"
-printf '1234\n' >"$SCRATCH/pin"
-printf '12345678\n' >"$SCRATCH/sopin"
-run "coffer init-token" "$COFFER" init-token --label web \
-	--so-pin-source "file:$SCRATCH/sopin"
-run "coffer init-pin" "$COFFER" init-pin --token web \
-	--so-pin-source "file:$SCRATCH/sopin" --pin-source "file:$SCRATCH/pin"
+init_coffer_token web
 for k in ec rsa; do
 	case $k in ec) type=ec:P-256 ;; rsa) type=rsa:2048 ;; esac
 	run "$k: coffer keygen $type" "$COFFER" keygen "$type" \
@@ -103,10 +64,7 @@ for k in ec rsa; do
 	# The server loads the module: the ASan runtime is preloaded for a
 	# sanitized one. exec: $! is then the server itself.
 	(
-		if [ -n "$ASAN_LIB" ]; then
-			export LD_PRELOAD="$ASAN_LIB"
-			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-		fi
+		preload_asan
 		exec "$SCRATCH/server" -module "$MODULE" -token web \
 			-pin-file "$SCRATCH/pin" -label "tls-$k" \
 			-addr-file "$SCRATCH/addr" >"$SCRATCH/server.log" 2>&1
@@ -144,15 +102,7 @@ for k in ec rsa; do
 		listed "certificate signed by unknown authority" \
 			"$k: a client that trusts another certificate refuses"
 	fi
-	kill "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_PID=
+	stop_pid SERVER_PID
 done
 
-stop
-if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

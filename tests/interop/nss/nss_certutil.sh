@@ -15,46 +15,12 @@ MODULE=${2:?usage: nss_certutil.sh COFFER MODULE [COFFERD INNER]}
 COFFERD=${3:-}
 INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
+COFFER=$(abs_path "$COFFER")
 
-COFFERD_PID=
-stop() {
-	if [ -n "$COFFERD_PID" ]; then
-		kill "$COFFERD_PID" 2>/dev/null
-		wait "$COFFERD_PID" 2>/dev/null
-		COFFERD_PID=
-	fi
-}
-trap 'stop; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
-echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
-
-# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
-# INNER with lib.sh's COFFER_CONF; the client finds it by COFFER_SERVER.
-start_cofferd() {
-	case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-	case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-	"$COFFERD" --module "$INNER" --listen "unix:$SCRATCH/cofferd.sock" \
-		--log-level warn 2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SCRATCH/cofferd.sock" ] && [ $i -lt 1000 ] &&
-		kill -0 "$COFFERD_PID" 2>/dev/null; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	export COFFER_SERVER="unix:$SCRATCH/cofferd.sock"
-	cp "$SCRATCH/cofferd.log" "$OUT"
-	if [ -S "$SCRATCH/cofferd.sock" ]; then ok "cofferd listens"; else
-		not_ok "cofferd listens"
-		echo "1..$n"
-		exit 1
-	fi
-}
+tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
 # run DESCRIPTION CMD...: one command, bounded in time, that must succeed;
@@ -64,21 +30,14 @@ start_cofferd() {
 run() {
 	desc=$1
 	shift
-	if [ -n "$ASAN_LIB" ] && [ "$1" != "$COFFER" ]; then
-		set -- env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
-	fi
-	if timeout 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
+	limit=timeout_asan
+	[ "$1" = "$COFFER" ] && limit=timeout
+	if $limit 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
 		not_ok "$desc (exit $?)"; fi
 }
 
 export COFFER_MODULE="$MODULE"
-printf '1234\n' >"$SCRATCH/pin"
-printf '12345678\n' >"$SCRATCH/sopin"
-run "coffer init-token" "$COFFER" init-token --label nss \
-	--so-pin-source "file:$SCRATCH/sopin"
-run "coffer init-pin" "$COFFER" init-pin --token nss \
-	--so-pin-source "file:$SCRATCH/sopin" --pin-source "file:$SCRATCH/pin"
+init_coffer_token nss
 
 DB=sql:$SCRATCH/nssdb
 mkdir "$SCRATCH/nssdb"
@@ -133,10 +92,4 @@ listed "subject: /CN=web.example" "the certificate is a token object"
 run "certutil -K -n nss:web" certutil -K -d "$DB" -h nss $NSSPW
 listed "nss:web$" "certutil pairs the token's key with its certificate"
 
-stop
-if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -30,25 +30,14 @@ PIN=1234
 LABEL=openssl
 PORT=4433
 ENGINE=${PKCS11_ENGINE:-/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so}
-case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
-case $COFFERD in /* | '') ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-case $INNER in /* | '') ;; *) INNER=$(pwd)/$INNER ;; esac
 
 # lib.sh: scratch dir, coffer.conf (cofferd inherits COFFER_CONF), the
 # ASan runtime a sanitized module needs preloaded, TAP helpers.
 . "$(dirname "$0")/../lib.sh"
+COFFER=$(abs_path "$COFFER")
 
-COFFERD_PID=
 SERV_PID=
-stop() { # stop VAR: ends the process whose PID is in VAR
-	eval "pid=\$$1"
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		eval "$1="
-	fi
-}
-trap 'stop SERV_PID; stop COFFERD_PID; rm -rf "$SCRATCH"' EXIT
+stop_at_exit SERV_PID
 
 # The engine finds the module through this file alone.
 cat >"$SCRATCH/openssl.cnf" <<CNF
@@ -70,13 +59,7 @@ CNF
 # run PROGRAM ARGS...: bounded in time, output in $OUT; with the ASan
 # runtime preloaded when the module needs it.
 run() {
-	if [ -n "$ASAN_LIB" ]; then
-		timeout 60 env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-			"$@" >"$OUT" 2>&1
-	else
-		timeout 60 "$@" >"$OUT" 2>&1
-	fi
+	timeout_asan 60 "$@" >"$OUT" 2>&1
 }
 # ostep DESCRIPTION PROGRAM ARGS...: a call that must succeed.
 ostep() {
@@ -90,29 +73,8 @@ eng() {
 	OPENSSL_CONF=$SCRATCH/openssl.cnf run openssl "$@"
 }
 
-echo "TAP version 13"
-if [ -n "$COFFERD" ]; then
-	echo "# client $MODULE, cofferd exporting $INNER"
-	SOCK=$SCRATCH/cofferd.sock
-	"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
-		2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 1000 ]; do
-		kill -0 "$COFFERD_PID" 2>/dev/null || break
-		sleep 0.01
-		i=$((i + 1))
-	done
-	if [ -S "$SOCK" ]; then ok "cofferd listens on $SOCK"; else
-		cp "$SCRATCH/cofferd.log" "$OUT"
-		not_ok "cofferd listens on $SOCK"
-		echo "1..$n"
-		exit 1
-	fi
-	export COFFER_SERVER="unix:$SOCK"
-else
-	echo "# module $MODULE"
-fi
+tap_header
+[ -n "$COFFERD" ] && start_cofferd
 
 export COFFER_MODULE=$MODULE
 ostep "coffer init-token" "$COFFER" init-token --label "$LABEL" \
@@ -149,21 +111,15 @@ story() {
 
 	: >"$SCRATCH/serv.log"
 	# -www: it answers requests and never reads its stdin.
-	if [ -n "$ASAN_LIB" ]; then
-		OPENSSL_CONF=$SCRATCH/openssl.cnf env \
-			LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-			timeout 120 openssl s_server -engine pkcs11 \
+	# exec: $! is then timeout, which passes the signal on.
+	(
+		preload_asan
+		export OPENSSL_CONF="$SCRATCH/openssl.cnf"
+		exec timeout 120 openssl s_server -engine pkcs11 \
 			-keyform engine -key "$uri;pin-value=$PIN" \
 			-cert "$SCRATCH/$1.crt" -accept "127.0.0.1:$PORT" \
-			-www </dev/null >"$SCRATCH/serv.log" 2>&1 &
-	else
-		OPENSSL_CONF=$SCRATCH/openssl.cnf \
-			timeout 120 openssl s_server -engine pkcs11 \
-			-keyform engine -key "$uri;pin-value=$PIN" \
-			-cert "$SCRATCH/$1.crt" -accept "127.0.0.1:$PORT" \
-			-www </dev/null >"$SCRATCH/serv.log" 2>&1 &
-	fi
+			-www </dev/null >"$SCRATCH/serv.log" 2>&1
+	) &
 	SERV_PID=$!
 	i=0
 	while [ $i -lt 2000 ] && ! grep -q "^ACCEPT" "$SCRATCH/serv.log"; do
@@ -190,15 +146,9 @@ story() {
 	else
 		ok "$1: s_client refuses the server against another CA"
 	fi
-	stop SERV_PID
+	stop_pid SERV_PID
 }
 story ec
 story rsa
 
-stop COFFERD_PID
-if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -16,49 +16,15 @@ COFFERD=${3:-}
 INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../../.." && pwd)
-case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 P11KIT_CLIENT=${P11KIT_CLIENT:-$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/pkcs11)/p11-kit-client.so}
 
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
+COFFER=$(abs_path "$COFFER")
 
-COFFERD_PID=
 SERVER_PID=
-stop() {
-	for pid in $SERVER_PID $COFFERD_PID; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	SERVER_PID=
-	COFFERD_PID=
-}
-trap 'stop; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
-echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
-
-# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
-# INNER with lib.sh's COFFER_CONF; the client finds it by COFFER_SERVER.
-start_cofferd() {
-	case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-	case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-	"$COFFERD" --module "$INNER" --listen "unix:$SCRATCH/cofferd.sock" \
-		--log-level warn 2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SCRATCH/cofferd.sock" ] && [ $i -lt 1000 ] &&
-		kill -0 "$COFFERD_PID" 2>/dev/null; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	export COFFER_SERVER="unix:$SCRATCH/cofferd.sock"
-	cp "$SCRATCH/cofferd.log" "$OUT"
-	if [ -S "$SCRATCH/cofferd.sock" ]; then ok "cofferd listens"; else
-		not_ok "cofferd listens"
-		echo "1..$n"
-		exit 1
-	fi
-}
+stop_at_exit SERVER_PID
+tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
 # run DESCRIPTION CMD...: one command, bounded in time, that must succeed.
@@ -70,12 +36,7 @@ run() {
 }
 
 export COFFER_MODULE="$MODULE"
-printf '1234\n' >"$SCRATCH/pin"
-printf '12345678\n' >"$SCRATCH/sopin"
-run "coffer init-token" "$COFFER" init-token --label kit \
-	--so-pin-source "file:$SCRATCH/sopin"
-run "coffer init-pin" "$COFFER" init-pin --token kit \
-	--so-pin-source "file:$SCRATCH/sopin" --pin-source "file:$SCRATCH/pin"
+init_coffer_token kit
 run "coffer keygen ec:P-256" "$COFFER" keygen ec:P-256 --label kit-ec \
 	--id 01 --pin-source "file:$SCRATCH/pin"
 run "coffer keygen rsa:2048" "$COFFER" keygen rsa:2048 --label kit-rsa \
@@ -124,8 +85,7 @@ p11kit_list() {
 	# judged; its output is.
 	(
 		export HOME="$SCRATCH/home" XDG_CONFIG_HOME="$SCRATCH/home/.config"
-		export LD_PRELOAD="$ASAN_LIB"
-		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0"
+		preload_asan verify_asan_link_order=0
 		exec timeout 60 "$@" stdbuf -oL p11-kit list-modules \
 			</dev/null >"$OUT" 2>&1
 	) &
@@ -160,10 +120,7 @@ fi
 SOCK=$SCRATCH/p11-kit.sock
 # exec: $! is then the server itself (p11-kit execs p11-kit-server).
 (
-	if [ -n "$ASAN_LIB" ]; then
-		export LD_PRELOAD="$ASAN_LIB"
-		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0"
-	fi
+	preload_asan verify_asan_link_order=0
 	exec p11-kit server -f -s -n "$SOCK" --provider "$MODULE" \
 		"pkcs11:token=kit" >"$SCRATCH/server.out" 2>"$SCRATCH/server.log"
 ) &
@@ -217,14 +174,6 @@ else
 	listed "CKR_PIN_INCORRECT" "a wrong PIN is refused through p11-kit-client.so"
 fi
 
-stop
-if [ "$failed" -ne 0 ]; then
-	echo "# p11-kit server's log:"
-	sed 's/^/#   /' "$SCRATCH/server.log"
-	if [ -n "$COFFERD" ]; then
-		echo "# cofferd's log:"
-		sed 's/^/#   /' "$SCRATCH/cofferd.log"
-	fi
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+stop_pid SERVER_PID
+[ "$failed" -eq 0 ] || show_log "p11-kit server's log" "$SCRATCH/server.log"
+finish

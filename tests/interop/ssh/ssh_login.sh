@@ -14,48 +14,14 @@ MODULE=${2:?usage: ssh_login.sh COFFER MODULE [COFFERD INNER]}
 COFFERD=${3:-}
 INNER=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-case $COFFER in /*) ;; *) COFFER=$(pwd)/$COFFER ;; esac
 
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/../lib.sh"
+COFFER=$(abs_path "$COFFER")
 
-COFFERD_PID=
 SSHD_PID=
-stop() {
-	for pid in $SSHD_PID $COFFERD_PID; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	SSHD_PID=
-	COFFERD_PID=
-}
-trap 'stop; rm -rf "$SCRATCH"' EXIT
-
-echo "TAP version 13"
-echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
-
-# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
-# INNER with lib.sh's COFFER_CONF; the client finds it by COFFER_SERVER.
-start_cofferd() {
-	case $COFFERD in /*) ;; *) COFFERD=$(pwd)/$COFFERD ;; esac
-	case $INNER in /*) ;; *) INNER=$(pwd)/$INNER ;; esac
-	"$COFFERD" --module "$INNER" --listen "unix:$SCRATCH/cofferd.sock" \
-		--log-level warn 2>"$SCRATCH/cofferd.log" &
-	COFFERD_PID=$!
-	i=0
-	while [ ! -S "$SCRATCH/cofferd.sock" ] && [ $i -lt 1000 ] &&
-		kill -0 "$COFFERD_PID" 2>/dev/null; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	export COFFER_SERVER="unix:$SCRATCH/cofferd.sock"
-	cp "$SCRATCH/cofferd.log" "$OUT"
-	if [ -S "$SCRATCH/cofferd.sock" ]; then ok "cofferd listens"; else
-		not_ok "cofferd listens"
-		echo "1..$n"
-		exit 1
-	fi
-}
+stop_at_exit SSHD_PID
+tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
 # run DESCRIPTION CMD...: one command, bounded in time, that must succeed;
@@ -64,21 +30,14 @@ start_cofferd() {
 run() {
 	desc=$1
 	shift
-	if [ -n "$ASAN_LIB" ] && [ "$1" != "$COFFER" ]; then
-		set -- env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
-	fi
-	if timeout 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
+	limit=timeout_asan
+	[ "$1" = "$COFFER" ] && limit=timeout
+	if $limit 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
 		not_ok "$desc (exit $?)"; fi
 }
 
 export COFFER_MODULE="$MODULE"
-printf '1234\n' >"$SCRATCH/pin"
-printf '12345678\n' >"$SCRATCH/sopin"
-run "coffer init-token" "$COFFER" init-token --label ssh \
-	--so-pin-source "file:$SCRATCH/sopin"
-run "coffer init-pin" "$COFFER" init-pin --token ssh \
-	--so-pin-source "file:$SCRATCH/sopin" --pin-source "file:$SCRATCH/pin"
+init_coffer_token ssh
 run "coffer keygen rsa:2048" "$COFFER" keygen rsa:2048 --label ssh-rsa \
 	--id 01 --pin-source "file:$SCRATCH/pin"
 run "coffer keygen ec:P-256" "$COFFER" keygen ec:P-256 --label ssh-ec \
@@ -129,9 +88,7 @@ CONF
 	done
 	grep -q "^Server listening" "$SCRATCH/sshd.log" && break
 	# Another process took the port between the probe and the bind.
-	kill "$SSHD_PID" 2>/dev/null
-	wait "$SSHD_PID" 2>/dev/null
-	SSHD_PID=
+	stop_pid SSHD_PID
 	tries=$((tries + 1))
 done
 cp "$SCRATCH/sshd.log" "$OUT"
@@ -157,12 +114,8 @@ ssh_to() {
 		-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
 		-o ConnectTimeout=20 -o LogLevel=ERROR \
 		"$USER_NAME@127.0.0.1" 'echo logged in as $(id -un)'
-	if [ -n "$ASAN_LIB" ]; then
-		set -- env LD_PRELOAD="$ASAN_LIB" \
-			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
-	fi
-	SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force DISPLAY='' timeout 60 "$@" \
-		</dev/null >"$OUT" 2>&1
+	SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force DISPLAY='' \
+		timeout_asan 60 "$@" </dev/null >"$OUT" 2>&1
 }
 # ssh takes -i FILE for a private key file first: private modes keep it
 # from warning about the public one.
@@ -186,10 +139,4 @@ else
 	listed "PIN incorrect" "a wrong PIN gets no login"
 fi
 
-stop
-if [ "$failed" -ne 0 ] && [ -n "$COFFERD" ]; then
-	echo "# cofferd's log:"
-	sed 's/^/#   /' "$SCRATCH/cofferd.log"
-fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish
