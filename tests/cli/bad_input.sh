@@ -29,17 +29,7 @@ cof() {
 # fails DESCRIPTION PATTERN ARGS...: coffer must exit non-zero and say
 # something matching PATTERN.
 fails() {
-	desc=$1 pat=$2
-	shift 2
-	cof "$@"
-	if [ "$rc" -eq 0 ]; then
-		not_ok "$desc (exit 0)"
-	elif ! grep -Eq -- "$pat" "$OUT"; then
-		echo "expected: $pat" >>"$OUT"
-		not_ok "$desc (message)"
-	else
-		ok "$desc"
-	fi
+	coffer_fails "$OUT" "$@"
 }
 
 succeeds() {

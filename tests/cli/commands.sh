@@ -29,19 +29,9 @@ cof() {
 }
 
 # fails DESCRIPTION PATTERN ARGS...: non-zero exit and a message matching
-# PATTERN.
+# PATTERN on stderr.
 fails() {
-	desc=$1 pat=$2
-	shift 2
-	cof "$@"
-	if [ "$rc" -eq 0 ]; then
-		not_ok "$desc (exit 0)"
-	elif ! grep -Eq -- "$pat" "$OUT.err"; then
-		echo "expected: $pat" >>"$OUT"
-		not_ok "$desc (message)"
-	else
-		ok "$desc"
-	fi
+	coffer_fails "$OUT.err" "$@"
 }
 
 # check DESCRIPTION COMMAND...: a shell check, $OUT shown when it fails.

@@ -226,3 +226,100 @@ init_coffer_token() {
 		--so-pin-source "file:$SCRATCH/sopin" \
 		--pin-source "file:$SCRATCH/pin"
 }
+
+# p11kit_modules NAME [TEMPLATE]: a per-user p11-kit config in
+# $SCRATCH/home with MODULE as module NAME: the .module file TEMPLATE with
+# its module: line pointed at MODULE, or only that line. The system's
+# module files are overridden by disabled ones of the same name: the test
+# is about ours (an installed coffer.module must not stand in for it, and
+# p11-kit-trust deadlocks while loading under the preloaded ASan runtime).
+p11kit_modules() {
+	P11KIT_NAME=$1
+	moddir=$SCRATCH/home/.config/pkcs11/modules
+	mkdir -p "$moddir"
+	for f in /usr/share/p11-kit/modules/*.module \
+		/etc/pkcs11/modules/*.module; do
+		[ -e "$f" ] || continue
+		printf 'enable-in: coffer-none\n' >"$moddir/$(basename "$f")"
+	done
+	if [ -n "${2:-}" ]; then
+		sed "s|^module:.*|module: $MODULE|" "$2" >"$moddir/$1.module"
+	else
+		printf 'module: %s\n' "$MODULE" >"$moddir/$1.module"
+	fi
+}
+
+# p11kit_list TOKEN: p11-kit list-modules with that config, output in
+# $OUT. p11-kit reads a per-user config only in programs that do not run
+# as root, so as root it runs in a user namespace that maps an ordinary
+# uid onto this one (the files stay ours).
+p11kit_list() {
+	list_token=$1
+	if [ "$(id -u)" = 0 ]; then
+		set -- unshare -U --map-user=1000 --map-group=1000
+	else
+		set --
+	fi
+	if [ -z "$ASAN_LIB" ]; then
+		HOME=$SCRATCH/home XDG_CONFIG_HOME=$SCRATCH/home/.config \
+			timeout 60 "$@" p11-kit list-modules </dev/null >"$OUT" 2>&1
+		return
+	fi
+	# Under the preloaded ASan runtime p11-kit deadlocks at exit, in
+	# its own library destructor (freelocale), with no module
+	# registered at all: read the list as it is printed (line-buffered),
+	# then stop it (timeout passes the signal on). Its status is not
+	# judged; its output is.
+	(
+		export HOME="$SCRATCH/home" XDG_CONFIG_HOME="$SCRATCH/home/.config"
+		preload_asan verify_asan_link_order=0
+		exec timeout 60 "$@" stdbuf -oL p11-kit list-modules \
+			</dev/null >"$OUT" 2>&1
+	) &
+	LIST_PID=$!
+	i=0
+	while [ $i -lt 3000 ] && kill -0 "$LIST_PID" 2>/dev/null &&
+		! grep -q "token: $list_token" "$OUT"; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	# The rest of the token's lines.
+	sleep 0.2
+	stop_pid LIST_PID
+	return 0
+}
+
+# p11kit_lists TOKEN: p11-kit list-modules with the config p11kit_modules
+# wrote loads the module and shows its token TOKEN (three TAP results).
+p11kit_lists() {
+	if p11kit_list "$1"; then
+		ok "p11-kit list-modules${ASAN_LIB:+ (ASan: status not judged)}"
+	else
+		not_ok "p11-kit list-modules (exit $?)"
+	fi
+	listed "^$P11KIT_NAME: $MODULE" \
+		"p11-kit loads the $P11KIT_NAME module from its .module file"
+	# The token line follows the module's line.
+	if sed -n "/^$P11KIT_NAME:/,/^[^ ]/p" "$OUT" | grep -q "token: $1"; then
+		ok "p11-kit list-modules shows the token"
+	else
+		not_ok "p11-kit list-modules shows the token"
+	fi
+}
+
+# coffer_fails FILE DESCRIPTION PATTERN ARGS...: the script's cof ARGS...
+# (coffer, its status in rc, its output in $OUT) must exit non-zero and
+# write a message matching PATTERN to FILE.
+coffer_fails() {
+	file=$1 desc=$2 pat=$3
+	shift 3
+	cof "$@"
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$desc (exit 0)"
+	elif ! grep -Eq -- "$pat" "$file"; then
+		echo "expected: $pat" >>"$OUT"
+		not_ok "$desc (message)"
+	else
+		ok "$desc"
+	fi
+}

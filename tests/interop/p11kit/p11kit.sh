@@ -46,74 +46,12 @@ for k in ec rsa; do
 		"pkcs11:object=kit-$k;type=public" --out "$SCRATCH/$k.pub.pem"
 done
 
-# The module file in a per-user p11-kit config. p11-kit reads that only in
-# programs that do not run as root, so as root p11-kit runs in a user
-# namespace that maps an ordinary uid onto this one (the files stay ours).
-# The system's module files are overridden by disabled ones of the same
-# name: the test is about ours (and an installed coffer.module must not
-# stand in for it).
-MODDIR=$SCRATCH/home/.config/pkcs11/modules
-mkdir -p "$MODDIR"
-for f in /usr/share/p11-kit/modules/*.module /etc/pkcs11/modules/*.module; do
-	[ -e "$f" ] || continue
-	printf 'enable-in: coffer-none\n' >"$MODDIR/$(basename "$f")"
-done
 if [ -n "$COFFERD" ]; then
-	NAME=coffer-client
-	sed "s|^module:.*|module: $MODULE|" \
-		"$SRC/docs/examples/coffer-client.module" >"$MODDIR/$NAME.module"
+	p11kit_modules coffer-client "$SRC/docs/examples/coffer-client.module"
 else
-	NAME=coffer
-	printf 'module: %s\n' "$MODULE" >"$MODDIR/$NAME.module"
+	p11kit_modules coffer
 fi
-# p11kit_list: p11-kit list-modules with that config, output in $OUT.
-p11kit_list() {
-	if [ "$(id -u)" = 0 ]; then
-		set -- unshare -U --map-user=1000 --map-group=1000
-	else
-		set --
-	fi
-	if [ -z "$ASAN_LIB" ]; then
-		HOME=$SCRATCH/home XDG_CONFIG_HOME=$SCRATCH/home/.config \
-			timeout 60 "$@" p11-kit list-modules </dev/null >"$OUT" 2>&1
-		return
-	fi
-	# Under the preloaded ASan runtime p11-kit deadlocks at exit, in
-	# its own library destructor (freelocale), with no module
-	# registered at all: read the list as it is printed (line-buffered),
-	# then stop it (timeout passes the signal on). Its status is not
-	# judged; its output is.
-	(
-		export HOME="$SCRATCH/home" XDG_CONFIG_HOME="$SCRATCH/home/.config"
-		preload_asan verify_asan_link_order=0
-		exec timeout 60 "$@" stdbuf -oL p11-kit list-modules \
-			</dev/null >"$OUT" 2>&1
-	) &
-	list_pid=$!
-	i=0
-	while [ $i -lt 3000 ] && kill -0 "$list_pid" 2>/dev/null &&
-		! grep -q "token: kit" "$OUT"; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	# The rest of the token's lines.
-	sleep 0.2
-	kill "$list_pid" 2>/dev/null
-	wait "$list_pid" 2>/dev/null
-	return 0
-}
-if p11kit_list; then
-	ok "p11-kit list-modules${ASAN_LIB:+ (ASan: status not judged)}"
-else
-	not_ok "p11-kit list-modules (exit $?)"
-fi
-listed "^$NAME: $MODULE" "p11-kit loads the $NAME module from its .module file"
-# The token line follows the module's line.
-if sed -n "/^$NAME:/,/^[^ ]/p" "$OUT" | grep -q "token: kit"; then
-	ok "p11-kit list-modules shows the token"
-else
-	not_ok "p11-kit list-modules shows the token"
-fi
+p11kit_lists kit
 
 # p11-kit server exporting MODULE's token on a Unix socket, in the
 # foreground (its PID is ours to stop); -s prints the address to use.
