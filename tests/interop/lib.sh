@@ -323,3 +323,16 @@ coffer_fails() {
 		ok "$desc"
 	fi
 }
+
+# tool_step DESCRIPTION CMD...: one command, bounded in time, its standard
+# input /dev/null, output in $OUT, that must succeed. Programs other than
+# the coffer binary ($COFFER: a sanitized build's carries its own) get the
+# ASan runtime preloaded for a sanitized module.
+tool_step() {
+	desc=$1
+	shift
+	limit=timeout_asan
+	[ "$1" = "${COFFER:-}" ] && limit=timeout
+	if $limit 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
+		not_ok "$desc (exit $?)"; fi
+}

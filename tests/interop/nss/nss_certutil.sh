@@ -23,17 +23,11 @@ COFFER=$(abs_path "$COFFER")
 tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
-# run DESCRIPTION CMD...: one command, bounded in time, that must succeed;
-# NSS's tools get the ASan runtime preloaded for a sanitized module (the
-# coffer binary of a sanitized build carries its own). Standard input is
-# /dev/null: certutil would otherwise wait on the terminal.
+# run DESCRIPTION CMD...: tool_step (NSS's tools get the ASan runtime
+# preloaded; standard input is /dev/null: certutil would otherwise wait on
+# the terminal).
 run() {
-	desc=$1
-	shift
-	limit=timeout_asan
-	[ "$1" = "$COFFER" ] && limit=timeout
-	if $limit 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
-		not_ok "$desc (exit $?)"; fi
+	tool_step "$@"
 }
 
 export COFFER_MODULE="$MODULE"

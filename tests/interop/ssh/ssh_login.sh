@@ -24,16 +24,10 @@ stop_at_exit SSHD_PID
 tap_header
 [ -n "$COFFERD" ] && start_cofferd
 
-# run DESCRIPTION CMD...: one command, bounded in time, that must succeed;
-# OpenSSH's programs get the ASan runtime preloaded for a sanitized module
-# (the coffer binary of a sanitized build carries its own).
+# run DESCRIPTION CMD...: tool_step (OpenSSH's programs get the ASan
+# runtime preloaded).
 run() {
-	desc=$1
-	shift
-	limit=timeout_asan
-	[ "$1" = "$COFFER" ] && limit=timeout
-	if $limit 60 "$@" </dev/null >"$OUT" 2>&1; then ok "$desc"; else
-		not_ok "$desc (exit $?)"; fi
+	tool_step "$@"
 }
 
 export COFFER_MODULE="$MODULE"
