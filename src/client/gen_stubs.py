@@ -26,13 +26,15 @@ import sys
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else
                 os.path.join(os.path.dirname(__file__), "..", "pkcs11"))
 import functions  # noqa: E402
+import p11gen  # noqa: E402
 
-INFO_TYPES = {
-    "INFO": ("CK_INFO", "cf_r_info"),
-    "SLOT_INFO": ("CK_SLOT_INFO", "cf_r_slot_info"),
-    "TOKEN_INFO": ("CK_TOKEN_INFO", "cf_r_token_info"),
-    "SESSION_INFO": ("CK_SESSION_INFO", "cf_r_session_info"),
-    "MECHANISM_INFO": ("CK_MECHANISM_INFO", "cf_r_mech_info"),
+# The reader of each info_out structure (its C type: p11gen.INFO_CTYPES).
+INFO_READERS = {
+    "INFO": "cf_r_info",
+    "SLOT_INFO": "cf_r_slot_info",
+    "TOKEN_INFO": "cf_r_token_info",
+    "SESSION_INFO": "cf_r_session_info",
+    "MECHANISM_INFO": "cf_r_mech_info",
 }
 
 # The message operation each message-based function belongs to (the index
@@ -112,49 +114,11 @@ OP_BUSY = {
 
 def params(name, args):
     """[(kind, detail, [(ctype, cname), ...]), ...] in prototype order."""
-    out = []
-    nlocal = 0
-    for i, a in enumerate(args):
-        kind, detail = functions.split(a)
-        v = "a%d" % i
-        if kind == "ulong":
-            cs = [("CK_ULONG", v)]
-        elif kind == "bool":
-            cs = [("CK_BBOOL", v)]
-        elif kind in ("bytes", "fillbuf"):
-            cs = [("CK_BYTE_PTR", v), ("CK_ULONG", v + "_len")]
-        elif kind == "label32":
-            cs = [("CK_UTF8CHAR_PTR", v)]
-        elif kind == "outbuf":
-            cs = [("CK_BYTE_PTR", v), ("CK_ULONG_PTR", v + "_len")]
-        elif kind in ("template", "getattrs"):
-            cs = [("CK_ATTRIBUTE_PTR", v), ("CK_ULONG", v + "_n")]
-        elif kind == "mech":
-            cs = [("CK_MECHANISM_PTR", v)]
-        elif kind == "msgparam":
-            cs = [("CK_VOID_PTR", v), ("CK_ULONG", v + "_len")]
-        elif kind == "ulong_out":
-            cs = [("CK_ULONG_PTR", v)]
-        elif kind == "ulongs_out":
-            cs = [("CK_ULONG_PTR", v), ("CK_ULONG_PTR", v + "_n")]
-        elif kind == "handles_out":
-            cs = [("CK_ULONG_PTR", v), ("CK_ULONG", v + "_max"),
-                  ("CK_ULONG_PTR", v + "_n")]
-        elif kind == "info_out":
-            cs = [(INFO_TYPES[detail][0] + " *", v)]
-        elif kind == "local":
-            # C_OpenSession's pApplication, then Notify.
-            cs = [("CK_VOID_PTR" if nlocal == 0 else "CK_NOTIFY", v)]
-            nlocal += 1
-        else:
-            raise SystemExit("%s: unknown argument kind %s" % (name, a))
-        out.append((kind, detail, cs))
-    return out
+    return p11gen.c_params(name, args)
 
 
 def proto(name, ps):
-    flat = [c for _, _, cs in ps for c in cs]
-    return ", ".join("%s %s" % (t, n) for t, n in flat) or "void"
+    return p11gen.c_proto(cs for _, _, cs in ps)
 
 
 def is_session(ps):
@@ -206,7 +170,7 @@ def emit_decoder(o, fid, name, ps):
             body.append("cf_client_r_handles(r, rv, %s, %s_max, %s_n);"
                         % (v, v, v))
         elif kind == "info_out":
-            body.append("%s(r, %s);" % (INFO_TYPES[detail][1], v))
+            body.append("%s(r, %s);" % (INFO_READERS[detail], v))
         elif kind == "getattrs":
             body.append("cf_r_getattrs_rep(r, %s, %s_n);" % (v, v))
         elif kind == "msgparam":
@@ -423,7 +387,7 @@ def fuzz_case(o, fid, name, ps):
             o.append("\t\tCK_ULONG %s_n = 0;" % v)
             args += ["f->ulongs", "CF_FUZZ_NUL", "&%s_n" % v]
         elif kind == "info_out":
-            t = INFO_TYPES[detail][0]
+            t = p11gen.INFO_CTYPES[detail]
             o.append("\t\t%s %s;" % (t, v))
             args += ["&%s" % v]
         elif kind == "getattrs":

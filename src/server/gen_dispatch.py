@@ -19,6 +19,7 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 import functions  # noqa: E402
+import p11gen  # noqa: E402
 
 # Functions whose dispatcher is hand-written (dispatch.c): the slot list is
 # filtered by the token URIs.
@@ -244,38 +245,7 @@ def gen_function(fid, name, args):
 
 def ctypes_of(name, args):
     """The C parameter types of the module function, for the stubs."""
-    t = []
-    nlocal = 0
-    for arg in args:
-        kind, detail = functions.split(arg)
-        if kind == "ulong":
-            t.append("CK_ULONG")
-        elif kind == "bool":
-            t.append("CK_BBOOL")
-        elif kind in ("bytes", "fillbuf"):
-            t += ["CK_BYTE_PTR", "CK_ULONG"]
-        elif kind == "label32":
-            t.append("CK_UTF8CHAR_PTR")
-        elif kind == "outbuf":
-            t += ["CK_BYTE_PTR", "CK_ULONG_PTR"]
-        elif kind in ("template", "getattrs"):
-            t += ["CK_ATTRIBUTE_PTR", "CK_ULONG"]
-        elif kind == "mech":
-            t.append("CK_MECHANISM_PTR")
-        elif kind == "msgparam":
-            t += ["CK_VOID_PTR", "CK_ULONG"]
-        elif kind == "ulong_out":
-            t.append("CK_ULONG_PTR")
-        elif kind == "ulongs_out":
-            t += ["CK_ULONG_PTR", "CK_ULONG_PTR"]
-        elif kind == "handles_out":
-            t += ["CK_OBJECT_HANDLE_PTR", "CK_ULONG", "CK_ULONG_PTR"]
-        elif kind == "info_out":
-            t.append("CK_%s_PTR" % detail)
-        elif kind == "local":
-            t.append("CK_VOID_PTR" if nlocal == 0 else "CK_NOTIFY")
-            nlocal += 1
-    return t
+    return [t for _, _, cs in p11gen.c_params(name, args) for t, _ in cs]
 
 
 def main():

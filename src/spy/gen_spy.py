@@ -21,13 +21,15 @@ import sys
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else
                 os.path.join(os.path.dirname(__file__), "..", "pkcs11"))
 import functions  # noqa: E402
+import p11gen  # noqa: E402
 
-INFO_TYPES = {
-    "INFO": ("CK_INFO", "cf_spy_info"),
-    "SLOT_INFO": ("CK_SLOT_INFO", "cf_spy_slot_info"),
-    "TOKEN_INFO": ("CK_TOKEN_INFO", "cf_spy_token_info"),
-    "SESSION_INFO": ("CK_SESSION_INFO", "cf_spy_session_info"),
-    "MECHANISM_INFO": ("CK_MECHANISM_INFO", "cf_spy_mech_info"),
+# The decoder of each info_out structure (its C type: p11gen.INFO_CTYPES).
+INFO_DECODERS = {
+    "INFO": "cf_spy_info",
+    "SLOT_INFO": "cf_spy_slot_info",
+    "TOKEN_INFO": "cf_spy_token_info",
+    "SESSION_INFO": "cf_spy_session_info",
+    "MECHANISM_INFO": "cf_spy_mech_info",
 }
 
 # The functions a 2.40 CK_FUNCTION_LIST lacks: reached only through the
@@ -167,41 +169,8 @@ SECRET = {
 def params(name, args):
     """[(kind, detail, argname, [(ctype, cname), ...]), ...]."""
     out = []
-    nlocal = 0
     names = NAMES.get(name, [])
-    for i, a in enumerate(args):
-        kind, detail = functions.split(a)
-        v = "a%d" % i
-        if kind == "ulong":
-            cs = [("CK_ULONG", v)]
-        elif kind == "bool":
-            cs = [("CK_BBOOL", v)]
-        elif kind in ("bytes", "fillbuf"):
-            cs = [("CK_BYTE_PTR", v), ("CK_ULONG", v + "_len")]
-        elif kind == "label32":
-            cs = [("CK_UTF8CHAR_PTR", v)]
-        elif kind == "outbuf":
-            cs = [("CK_BYTE_PTR", v), ("CK_ULONG_PTR", v + "_len")]
-        elif kind in ("template", "getattrs"):
-            cs = [("CK_ATTRIBUTE_PTR", v), ("CK_ULONG", v + "_n")]
-        elif kind == "mech":
-            cs = [("CK_MECHANISM_PTR", v)]
-        elif kind == "msgparam":
-            cs = [("CK_VOID_PTR", v), ("CK_ULONG", v + "_len")]
-        elif kind == "ulong_out":
-            cs = [("CK_ULONG_PTR", v)]
-        elif kind == "ulongs_out":
-            cs = [("CK_ULONG_PTR", v), ("CK_ULONG_PTR", v + "_n")]
-        elif kind == "handles_out":
-            cs = [("CK_ULONG_PTR", v), ("CK_ULONG", v + "_max"),
-                  ("CK_ULONG_PTR", v + "_n")]
-        elif kind == "info_out":
-            cs = [(INFO_TYPES[detail][0] + " *", v)]
-        elif kind == "local":
-            cs = [("CK_VOID_PTR" if nlocal == 0 else "CK_NOTIFY", v)]
-            nlocal += 1
-        else:
-            raise SystemExit("%s: unknown argument kind %s" % (name, a))
+    for i, (kind, detail, cs) in enumerate(p11gen.c_params(name, args)):
         argname = names[i] if i < len(names) and names[i] else None
         if argname is None:
             argname = DEFAULT_NAME.get((kind, detail),
@@ -209,7 +178,7 @@ def params(name, args):
         if argname is None and kind == "info_out":
             argname = "pInfo"
         if argname is None:
-            raise SystemExit("%s: no name for %s" % (name, a))
+            raise SystemExit("%s: no name for %s" % (name, args[i]))
         out.append((kind, detail, argname, cs))
     for i in SECRET.get(name, ()):
         if out[i][0] not in ("bytes", "outbuf", "fillbuf"):
@@ -218,8 +187,7 @@ def params(name, args):
 
 
 def proto(ps):
-    flat = [c for _, _, _, cs in ps for c in cs]
-    return ", ".join("%s %s" % (t, n) for t, n in flat) or "void"
+    return p11gen.c_proto(cs for _, _, _, cs in ps)
 
 
 def c_str(s):
@@ -323,7 +291,7 @@ def emit_outputs(o, name, ps):
         elif kind == "info_out":
             ok.append("if (%s != NULL)" % v)
             ok.append("\t%s(&c.o, %s, %s);"
-                      % (INFO_TYPES[detail][1], c_str("*" + an), v))
+                      % (INFO_DECODERS[detail], c_str("*" + an), v))
         elif kind == "getattrs":
             o.append("\tif (rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE ||")
             o.append("\t    rv == CKR_ATTRIBUTE_TYPE_INVALID ||")

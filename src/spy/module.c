@@ -12,6 +12,7 @@
  */
 #include "spy/spy.h"
 #include "spy/wrappers.h"
+#include "pkcs11/interface.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -450,15 +451,11 @@ static CK_FUNCTION_LIST_3_0 functions_3_0 = {
     S(C_MessageVerifyFinal),
 };
 
-static CK_UTF8CHAR interface_name[] = "PKCS 11";
-
-/* The default (first) interface is 3.0. Not CKF_INTERFACE_FORK_SAFE: the
- * spy cannot promise more than the module it wraps. */
-static CK_INTERFACE interfaces[] = {
-    {interface_name, &functions_3_0, 0},
-    {interface_name, &functions_2_40, 0},
-};
-#define NINTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
+/* The default (first) interface is 3.0. Neither claims
+ * CKF_INTERFACE_FORK_SAFE: the spy cannot promise more than the module it
+ * wraps. */
+static CK_INTERFACE interfaces[] =
+    CF_P11_INTERFACES(&functions_3_0, &functions_2_40);
 
 /* 5.4.4 */
 CF_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
@@ -494,22 +491,12 @@ CF_EXPORT CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list, CK_ULONG_PTR count)
 			      list != NULL ? "buffer" : "NULL",
 			      (unsigned long)*count);
 	cf_spy_start(&c);
-	if (count == NULL) {
-		rv = CKR_ARGUMENTS_BAD;
-	} else if (list == NULL) {
-		*count = NINTERFACES;
-	} else if (*count < NINTERFACES) {
-		*count = NINTERFACES;
-		rv = CKR_BUFFER_TOO_SMALL;
-	} else {
-		memcpy(list, interfaces, sizeof(interfaces));
-		*count = NINTERFACES;
-	}
+	rv = cf_p11_interface_list(interfaces, CF_P11_NINTERFACES, list, count);
 	cf_spy_returned(&c, rv);
 	if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
 		cf_spy_ulong(&c.o, "*pulCount", *count, CF_SPY_NUMBER);
-	for (size_t i = 0; rv == CKR_OK && list != NULL && i < NINTERFACES;
-	     i++) {
+	for (size_t i = 0;
+	     rv == CKR_OK && list != NULL && i < CF_P11_NINTERFACES; i++) {
 		const CK_VERSION *v = list[i].pFunctionList;
 
 		cf_spy_printf(&c.o, "  interface %zu = \"%s\" %u.%u\n", i,
@@ -543,24 +530,8 @@ CF_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
 		cf_spy_pointer(&c.o, "pVersion", NULL);
 	cf_spy_flags(&c.o, "flags", flags, CF_SPY_F_INTERFACE);
 	cf_spy_start(&c);
-	if (out == NULL)
-		goto out_log;
-	*out = NULL;
-	if (name != NULL && strcmp((const char *)name, "PKCS 11") != 0)
-		goto out_log;
-	for (size_t i = 0; i < NINTERFACES; i++) {
-		const CK_VERSION *v = interfaces[i].pFunctionList;
-
-		if (version != NULL &&
-		    (v->major != version->major || v->minor != version->minor))
-			continue;
-		if ((interfaces[i].flags & flags) != flags)
-			continue;
-		*out = &interfaces[i];
-		rv = CKR_OK;
-		break;
-	}
-out_log:
+	rv = cf_p11_interface_get(interfaces, CF_P11_NINTERFACES, name, version,
+				  out, flags);
 	cf_spy_returned(&c, rv);
 	if (rv == CKR_OK) {
 		const CK_VERSION *v = (*out)->pFunctionList;

@@ -6,6 +6,7 @@
  */
 #include "token/core.h"
 #include "token/api.h"
+#include "pkcs11/interface.h"
 
 #include <string.h>
 
@@ -115,15 +116,9 @@ static CK_FUNCTION_LIST_3_0 functions_3_0 = {
 	C_MessageVerifyFinal,
 };
 
-static CK_UTF8CHAR interface_name[] = "PKCS 11";
-
-/* The default (first) interface is 3.0. Neither claims
- * CKF_INTERFACE_FORK_SAFE: a forked child must call C_Initialize again. */
-static CK_INTERFACE interfaces[] = {
-	{interface_name, &functions_3_0, 0},
-	{interface_name, &functions_2_40, 0},
-};
-#define NINTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
+/* The default (first) interface is 3.0. */
+static CK_INTERFACE interfaces[] =
+    CF_P11_INTERFACES(&functions_3_0, &functions_2_40);
 
 /* 5.4.4 */
 CF_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
@@ -137,39 +132,14 @@ CF_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 /* 5.4.5 */
 CF_EXPORT CK_RV C_GetInterfaceList(CK_INTERFACE_PTR list, CK_ULONG_PTR count)
 {
-	if (count == NULL)
-		return CKR_ARGUMENTS_BAD;
-	if (list == NULL) {
-		*count = NINTERFACES;
-		return CKR_OK;
-	}
-	if (*count < NINTERFACES) {
-		*count = NINTERFACES;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	memcpy(list, interfaces, sizeof(interfaces));
-	*count = NINTERFACES;
-	return CKR_OK;
+	return cf_p11_interface_list(interfaces, CF_P11_NINTERFACES, list,
+				     count);
 }
 
 /* 5.4.6 */
 CF_EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
 			       CK_INTERFACE_PTR_PTR out, CK_FLAGS flags)
 {
-	if (out == NULL)
-		return CKR_ARGUMENTS_BAD;
-	*out = NULL;
-	if (name != NULL && strcmp((const char *)name, "PKCS 11") != 0)
-		return CKR_ARGUMENTS_BAD;
-	for (size_t i = 0; i < NINTERFACES; i++) {
-		const CK_VERSION *v = interfaces[i].pFunctionList;
-		if (version != NULL && (v->major != version->major ||
-					v->minor != version->minor))
-			continue;
-		if ((interfaces[i].flags & flags) != flags)
-			continue;
-		*out = &interfaces[i];
-		return CKR_OK;
-	}
-	return CKR_ARGUMENTS_BAD;
+	return cf_p11_interface_get(interfaces, CF_P11_NINTERFACES, name,
+				    version, out, flags);
 }

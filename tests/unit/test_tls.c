@@ -18,10 +18,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
+#include "pki.h"
 #include "wire/conn.h"
 #include "wire/tls.h"
 
@@ -44,92 +43,11 @@ static const char *path(const char *name)
 static const char *CA, *SRV_CERT, *SRV_KEY, *CLI_CERT, *CLI_KEY, *ROGUE_CERT,
     *ROGUE_KEY, *ROGUE_CA;
 
-static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX v3;
-	X509_EXTENSION *e;
-	bool ok;
-
-	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-	if (e == NULL)
-		return false;
-	ok = X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	return ok;
-}
-
-/* A certificate for key, signed by issuer (itself when NULL). */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
-		       EVP_PKEY *issuer_key, const char *san, long serial)
-{
-	X509 *x = X509_new();
-	X509_NAME *name = X509_NAME_new();
-	bool ca = issuer == NULL;
-
-	if (x == NULL || name == NULL)
-		goto fail;
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400) == NULL ||
-	    !X509_set_pubkey(x, key) ||
-	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-					(const unsigned char *)"coffer test",
-					-1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) ||
-	    !X509_set_issuer_name(x, ca ? name : X509_get_subject_name(issuer)))
-		goto fail;
-	if (ca) {
-		if (!add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-		    !add_ext(x, x, NID_key_usage,
-			     "critical,keyCertSign,cRLSign"))
-			goto fail;
-	} else {
-		if (!add_ext(x, issuer, NID_basic_constraints,
-			     "critical,CA:FALSE") ||
-		    !add_ext(x, issuer, NID_key_usage,
-			     "critical,digitalSignature") ||
-		    !add_ext(x, issuer, NID_ext_key_usage,
-			     "serverAuth,clientAuth") ||
-		    (san != NULL &&
-		     !add_ext(x, issuer, NID_subject_alt_name, san)))
-			goto fail;
-	}
-	if (X509_sign(x, ca ? key : issuer_key, EVP_sha256()) <= 0)
-		goto fail;
-	X509_NAME_free(name);
-	return x;
-fail:
-	X509_NAME_free(name);
-	X509_free(x);
-	return NULL;
-}
-
-static bool write_pem(const char *file, X509 *x, EVP_PKEY *k)
-{
-	FILE *f = fopen(file, "w");
-	bool ok;
-
-	if (f == NULL)
-		return false;
-	ok = x != NULL
-		 ? PEM_write_X509(f, x) == 1
-		 : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
-	return fclose(f) == 0 && ok;
-}
-
-static EVP_PKEY *keygen(void)
-{
-	return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-}
-
 static int pki_setup(void **state)
 {
-	EVP_PKEY *ca_k = keygen(), *srv_k = keygen(), *cli_k = keygen(),
-		 *rca_k = keygen(), *rcli_k = keygen();
+	EVP_PKEY *ca_k = pki_keygen(), *srv_k = pki_keygen(),
+		 *cli_k = pki_keygen(), *rca_k = pki_keygen(),
+		 *rcli_k = pki_keygen();
 	X509 *ca = NULL, *srv = NULL, *cli = NULL, *rca = NULL, *rcli = NULL;
 	unsigned int n = 0;
 	int rc = -1;
@@ -149,24 +67,24 @@ static int pki_setup(void **state)
 	if (ca_k == NULL || srv_k == NULL || cli_k == NULL || rca_k == NULL ||
 	    rcli_k == NULL)
 		goto out;
-	ca = make_cert(ca_k, "coffer test CA", NULL, NULL, NULL, 1);
-	rca = make_cert(rca_k, "coffer test CA", NULL, NULL, NULL, 1);
+	ca = pki_make_cert(ca_k, "coffer test CA", NULL, NULL, NULL, 1);
+	rca = pki_make_cert(rca_k, "coffer test CA", NULL, NULL, NULL, 1);
 	if (ca == NULL || rca == NULL)
 		goto out;
-	srv = make_cert(srv_k, "server", ca, ca_k, "DNS:localhost,IP:127.0.0.1",
-			2);
-	cli = make_cert(cli_k, "client-1", ca, ca_k, NULL, 3);
+	srv = pki_make_cert(srv_k, "server", ca, ca_k,
+			    "DNS:localhost,IP:127.0.0.1", 2);
+	cli = pki_make_cert(cli_k, "client-1", ca, ca_k, NULL, 3);
 	/* Same name as the good client, from a CA nobody trusts. */
-	rcli = make_cert(rcli_k, "client-1", rca, rca_k, NULL, 3);
+	rcli = pki_make_cert(rcli_k, "client-1", rca, rca_k, NULL, 3);
 	if (srv == NULL || cli == NULL || rcli == NULL)
 		goto out;
-	if (!write_pem(CA, ca, NULL) || !write_pem(ROGUE_CA, rca, NULL) ||
-	    !write_pem(SRV_CERT, srv, NULL) ||
-	    !write_pem(SRV_KEY, NULL, srv_k) ||
-	    !write_pem(CLI_CERT, cli, NULL) ||
-	    !write_pem(CLI_KEY, NULL, cli_k) ||
-	    !write_pem(ROGUE_CERT, rcli, NULL) ||
-	    !write_pem(ROGUE_KEY, NULL, rcli_k))
+	if (!pki_write_pem(CA, ca, NULL) || !pki_write_pem(ROGUE_CA, rca, NULL) ||
+	    !pki_write_pem(SRV_CERT, srv, NULL) ||
+	    !pki_write_pem(SRV_KEY, NULL, srv_k) ||
+	    !pki_write_pem(CLI_CERT, cli, NULL) ||
+	    !pki_write_pem(CLI_KEY, NULL, cli_k) ||
+	    !pki_write_pem(ROGUE_CERT, rcli, NULL) ||
+	    !pki_write_pem(ROGUE_KEY, NULL, rcli_k))
 		goto out;
 	if (!X509_digest(cli, EVP_sha256(), client_fp, &n) ||
 	    n != CF_TLS_FP_LEN)
