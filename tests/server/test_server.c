@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "harness.h"
+#include "pkcs11/functions_table.h"
 
 static int g_argc;
 static char **g_argv;
@@ -415,15 +416,14 @@ static void test_server__session_limit_gives_session_count(void **state)
 	assert_int_equal(h_stop(pid), 0);
 }
 
-static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
+/* Sends, as request id, a session-object RSA key pair generation: a call
+ * slow enough to be still running when the next request arrives, short
+ * enough for cofferd's 5 s drain even under ASan on a loaded machine. */
+static void send_slow_keygen(struct h_cli *cli, CK_SESSION_HANDLE s,
+			     uint32_t id)
 {
-	struct h_cli cli;
-	struct cf_wout w;
-	struct cf_frame f;
-	CK_SLOT_ID slot;
-	CK_SESSION_HANDLE s;
 	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
-	CK_ULONG bits = 3072;
+	CK_ULONG bits = 2048;
 	CK_ATTRIBUTE pub[] = {
 	    {CKA_TOKEN, &no, sizeof(no)},
 	    {CKA_VERIFY, &yes, sizeof(yes)},
@@ -435,6 +435,26 @@ static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
 	    {CKA_SIGN, &yes, sizeof(yes)},
 	};
 	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	struct cf_wout w;
+
+	cf_wout_init(&w, 4096);
+	cf_w_ulong(&w, s);
+	cf_w_mech(&w, &gen);
+	cf_w_template(&w, pub, 3);
+	cf_w_template(&w, priv, 3);
+	assert_int_equal(cf_conn_send(cli->c, CF_FRAME_REQUEST,
+				      CF_FN_C_GenerateKeyPair, id, w.data,
+				      w.len, T_MS),
+			 0);
+	cf_wout_clear(&w);
+}
+
+static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
+{
+	struct h_cli cli;
+	struct cf_frame f;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s;
 	bool got_limit = false, got_reply = false;
 	uint32_t code = 0;
 	pid_t pid = h_start("max_inflight = 1\n", true, NULL, NULL);
@@ -445,15 +465,7 @@ static void test_server__calls_over_inflight_limit_get_limit_error(void **state)
 	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
 	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
 	/* A slow call, and right behind it a second one. */
-	cf_wout_init(&w, 4096);
-	cf_w_ulong(&w, s);
-	cf_w_mech(&w, &gen);
-	cf_w_template(&w, pub, 3);
-	cf_w_template(&w, priv, 3);
-	assert_int_equal(
-	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
-	    0);
-	cf_wout_clear(&w);
+	send_slow_keygen(&cli, s, 100);
 	assert_int_equal(
 	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 3, 101, NULL, 0, T_MS), 0);
 	for (int i = 0; i < 2; i++) {
@@ -670,26 +682,10 @@ static void test_server__bad_token_uri_is_refused_at_start(void **state)
 static void test_server__sigterm_answers_calls_in_flight(void **state)
 {
 	struct h_cli cli;
-	struct cf_wout w;
 	struct cf_frame f;
 	struct cf_win r;
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s;
-	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
-	/* Long enough to be in flight, short enough for the 5 s drain even
-	 * under ASan on a loaded machine. */
-	CK_ULONG bits = 2048;
-	CK_ATTRIBUTE pub[] = {
-	    {CKA_TOKEN, &no, sizeof(no)},
-	    {CKA_VERIFY, &yes, sizeof(yes)},
-	    {CKA_MODULUS_BITS, &bits, sizeof(bits)},
-	};
-	CK_ATTRIBUTE priv[] = {
-	    {CKA_TOKEN, &no, sizeof(no)},
-	    {CKA_PRIVATE, &no, sizeof(no)},
-	    {CKA_SIGN, &yes, sizeof(yes)},
-	};
-	CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	bool got_keys = false, got_info = false;
 	uint64_t rv = 1;
 	pid_t pid = h_start(NULL, true, NULL, NULL);
@@ -699,15 +695,7 @@ static void test_server__sigterm_answers_calls_in_flight(void **state)
 	h_connect(&cli);
 	assert_int_equal(h_slot_of(&cli, "alpha", &slot), CKR_OK);
 	assert_int_equal(h_open_session(&cli, slot, &s), CKR_OK);
-	cf_wout_init(&w, 4096);
-	cf_w_ulong(&w, s);
-	cf_w_mech(&w, &gen);
-	cf_w_template(&w, pub, 3);
-	cf_w_template(&w, priv, 3);
-	assert_int_equal(
-	    cf_conn_send(cli.c, CF_FRAME_REQUEST, 85, 100, w.data, w.len, T_MS),
-	    0);
-	cf_wout_clear(&w);
+	send_slow_keygen(&cli, s, 100);
 	/* A quick call behind the slow one: once it is answered, the slow
 	 * one has been read and is running (or done). */
 	assert_int_equal(
