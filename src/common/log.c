@@ -97,34 +97,81 @@ bool cf_log_enabled(enum cf_log_level level)
 	return level != CF_LOG_NONE && level <= log_level;
 }
 
-void cf_log(enum cf_log_level level, const char *fmt, ...)
+static __thread struct cf_log_held *held;
+
+/* Writes one line made at ts. Caller holds log_lock. */
+static void emit_locked(enum cf_log_level level, const struct timespec *ts,
+			const char *msg)
 {
-	char msg[1024];
-	va_list ap;
-
-	if (!cf_log_enabled(level))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
-	pthread_mutex_lock(&log_lock);
 	if (log_syslog) {
 		static const int prio[] = {LOG_ERR, LOG_ERR, LOG_WARNING,
 					   LOG_INFO, LOG_DEBUG};
 		syslog(prio[level], "%s: %s", log_ident, msg);
 	} else {
 		FILE *out = log_file != NULL ? log_file : stderr;
-		struct timespec ts;
 		struct tm tm;
 		char when[32] = "";
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		if (gmtime_r(&ts.tv_sec, &tm) != NULL)
+		if (gmtime_r(&ts->tv_sec, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(out, "%s %s[%ld] %s: %s\n", when, log_ident,
 			(long)getpid(), level_names[level], msg);
 		fflush(out);
 	}
+}
+
+/* Writes what h holds and empties it. */
+static void flush_held(struct cf_log_held *h)
+{
+	if (h->n == 0)
+		return;
+	pthread_mutex_lock(&log_lock);
+	for (unsigned i = 0; i < h->n; i++)
+		emit_locked(h->line[i].level, &h->line[i].ts, h->line[i].msg);
 	pthread_mutex_unlock(&log_lock);
+	h->n = 0;
+}
+
+void cf_log(enum cf_log_level level, const char *fmt, ...)
+{
+	char msg[CF_LOG_LINE_MAX];
+	struct timespec ts;
+	va_list ap;
+
+	if (!cf_log_enabled(level))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (held != NULL) {
+		if (held->n == CF_LOG_HELD_MAX)
+			flush_held(held);
+		va_start(ap, fmt);
+		vsnprintf(held->line[held->n].msg, CF_LOG_LINE_MAX, fmt, ap);
+		va_end(ap);
+		held->line[held->n].level = level;
+		held->line[held->n].ts = ts;
+		held->n++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	pthread_mutex_lock(&log_lock);
+	emit_locked(level, &ts, msg);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void cf_log_hold(struct cf_log_held *h)
+{
+	h->n = 0;
+	held = h;
+}
+
+void cf_log_release(void)
+{
+	struct cf_log_held *h = held;
+
+	held = NULL;
+	if (h != NULL)
+		flush_held(h);
 }

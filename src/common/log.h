@@ -7,6 +7,7 @@
 #define CF_LOG_H
 
 #include <stdbool.h>
+#include <time.h>
 
 enum cf_log_level {
 	CF_LOG_NONE = 0,
@@ -31,6 +32,27 @@ bool cf_log_enabled(enum cf_log_level level);
 
 void cf_log(enum cf_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Lines a thread holds back: a server answers its client first and writes
+ * the call's audit line after, so the file write is not part of the
+ * call's latency. Each line keeps the time it was made. */
+#define CF_LOG_LINE_MAX 1024
+#define CF_LOG_HELD_MAX 4
+
+struct cf_log_held {
+	unsigned n;
+	struct {
+		enum cf_log_level level;
+		struct timespec ts;
+		char msg[CF_LOG_LINE_MAX];
+	} line[CF_LOG_HELD_MAX];
+};
+
+/* From now on this thread's lines go into h (beyond CF_LOG_HELD_MAX they
+ * are written at once, in order). h lives until cf_log_release. */
+void cf_log_hold(struct cf_log_held *h);
+/* Writes what this thread held, in order, and logs directly again. */
+void cf_log_release(void);
 
 #define cf_error(...) cf_log(CF_LOG_ERROR, __VA_ARGS__)
 #define cf_warn(...) cf_log(CF_LOG_WARN, __VA_ARGS__)

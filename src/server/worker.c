@@ -43,6 +43,8 @@
 /* A call expected to take longer than this gets its own thread, so that
  * the requests behind it are read meanwhile. */
 #define INLINE_MAX_US 200
+/* Requests over which one concurrent arrival is remembered. */
+#define CONCURRENT_WINDOW 64
 
 /* A thread waiting for the read role. */
 struct idler {
@@ -65,6 +67,10 @@ struct worker {
 	unsigned busy;		/* calls taken and not yet answered */
 	bool stop;
 	bool closed; /* the connection is being freed: no more sends */
+	/* Counts down from CONCURRENT_WINDOW after a request arrived while
+	 * another was running: the client makes concurrent calls, so a
+	 * request waiting in the socket is worth a system call to find. */
+	unsigned concurrent;
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_t sig_thread;
@@ -132,12 +138,16 @@ static void note_cost(struct worker *w, uint16_t fn,
 static bool execute(struct worker *w, const struct cf_frame *f)
 {
 	struct cf_wout out;
+	struct cf_log_held held;
 	struct timespec t0;
 	bool keep = true;
 	int rc;
 	char reason[64];
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
+	/* The call's audit line is written once its answer is on its way:
+	 * the file write is not part of the client's wait. */
+	cf_log_hold(&held);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (f->type == CF_FRAME_CHAIN) {
 		uint16_t ifn = 0;
@@ -188,6 +198,7 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 			     out.len, SEND_TIMEOUT_MS);
 		break;
 	}
+	cf_log_release();
 	cf_wout_clear(&out);
 	return keep;
 }
@@ -221,6 +232,16 @@ static void refuse_frame_locked(struct worker *w, const struct cf_frame *f,
 	pthread_mutex_lock(&w->mu);
 }
 
+/* Whether another request is already at hand. A client that has never
+ * overlapped its calls cannot have sent one, so then only the bytes
+ * already read are looked at, and the poll() is saved. */
+static bool more_input(struct worker *w)
+{
+	if (w->concurrent == 0)
+		return cf_conn_input_buffered(w->conn);
+	return cf_conn_input_pending(w->conn);
+}
+
 /* A frame arrived with the read role held; decides what to do with it.
  * Returns false when the connection must close. Caller holds w->mu and
  * the read role; on return the role is released. */
@@ -244,9 +265,12 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 		return true;
 	}
 	atomic_fetch_add(&w->inflight, 1);
+	if (w->busy > 0)
+		w->concurrent = CONCURRENT_WINDOW;
+	else if (w->concurrent > 0)
+		w->concurrent--;
 	w->busy++;
-	inline_call =
-	    expect_quick(w, f->fn) && !cf_conn_input_pending(w->conn);
+	inline_call = expect_quick(w, f->fn) && !more_input(w);
 	if (!inline_call)
 		pass_role_locked(w);
 	pthread_mutex_unlock(&w->mu);

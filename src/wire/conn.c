@@ -1,10 +1,15 @@
 /*
  * conn.c - see conn.h. Frames over a socket, plain or TLS.
  *
- * All I/O is non-blocking (MSG_DONTWAIT on sockets, O_NONBLOCK on anything
- * else) and every wait is a poll() with a deadline, so timeouts hold and a
- * shutdown can wake any waiter: each poll also watches an eventfd that
- * cf_conn_shutdown makes readable for good.
+ * Sends and TLS reads are non-blocking (MSG_DONTWAIT on sockets,
+ * O_NONBLOCK on anything else) and wait in poll() with a deadline, so
+ * timeouts hold and a shutdown can wake any waiter: each poll also watches
+ * an eventfd that cf_conn_shutdown makes readable for good.
+ *
+ * The reader of a plain socket instead sleeps in recv() itself, bounded by
+ * SO_RCVTIMEO: one system call per frame instead of recv, poll, recv,
+ * which is most of the CPU a small call costs. shutdown(2) in
+ * cf_conn_shutdown wakes it as the eventfd wakes a poll.
  *
  * Locks: send_lock serialises whole frames among senders. For TLS, ssl_lock
  * guards every SSL_* call, because an SSL object is not safe for a
@@ -48,6 +53,8 @@ struct cf_conn {
 	int wake_fd; /* eventfd, readable once shut down */
 	SSL *ssl;
 	bool is_sock;
+	bool blocking_rx; /* plain socket: the reader sleeps in recv() */
+	int rcvtimeo_ms;  /* SO_RCVTIMEO as set: 0 none, -1 unknown; reader */
 	_Atomic uint32_t max_frame;
 	_Atomic unsigned spin_usec;
 	atomic_bool shut;
@@ -337,6 +344,17 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 			rc = -errno;
 			goto out_close_wake;
 		}
+	} else if (ssl == NULL) {
+		/* Every send says MSG_DONTWAIT; only the reader's recv may
+		 * block, and it must (a dialled socket may come here still
+		 * non-blocking). */
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			rc = -errno;
+			goto out_close_wake;
+		}
+		c->blocking_rx = true;
+		c->rcvtimeo_ms = -1;
 	}
 	if (ssl != NULL) {
 		BIO *rb = SSL_get_rbio(ssl);
@@ -465,10 +483,85 @@ static int ssl_failure(int err, bool eof_flag)
 	}
 }
 
+/* Bounds the reader's next blocking recv() by the deadline. Setting
+ * SO_RCVTIMEO costs a system call, so a value already set is kept while it
+ * ends neither much before nor after the deadline: per-call timeouts of
+ * the same length then set it once. Returns 0 or -ETIMEDOUT (deadline
+ * passed). */
+static int set_rcvtimeo(struct cf_conn *c, int64_t deadline)
+{
+	int64_t left, slack;
+	struct timeval tv;
+	int want;
+
+	if (deadline < 0) {
+		want = 0; /* no bound */
+	} else {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		want = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		/* Late by at most a sixteenth of the bound, or 20 ms. */
+		slack = left / 16 > 20 ? left / 16 : 20;
+		if (c->rcvtimeo_ms > 0 && c->rcvtimeo_ms <= left + slack &&
+		    c->rcvtimeo_ms >= left / 2)
+			return 0;
+	}
+	if (want == c->rcvtimeo_ms)
+		return 0;
+	tv.tv_sec = want / 1000;
+	tv.tv_usec = (want % 1000) * 1000;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return -ECONNRESET;
+	c->rcvtimeo_ms = want;
+	return 0;
+}
+
+/* A plain socket's read: sleeps in recv() until bytes, the deadline, or
+ * cf_conn_shutdown (whose shutdown(2) makes recv return 0). */
+static ssize_t sock_read_blocking(struct cf_conn *c, uint8_t *buf, size_t cap,
+				  int64_t deadline)
+{
+	unsigned spin =
+	    atomic_load_explicit(&c->spin_usec, memory_order_relaxed);
+
+	if (spin > 0) {
+		/* Spin mode: poll without sleeping first. */
+		int rc = conn_wait(c, POLLIN, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	for (;;) {
+		ssize_t n;
+		int rc;
+
+		if (atomic_load(&c->shut))
+			return -ECONNRESET;
+		rc = set_rcvtimeo(c, deadline);
+		if (rc < 0)
+			return rc;
+		n = recv(c->fd, buf, cap, 0);
+		if (n > 0)
+			return n;
+		if (n == 0 || atomic_load(&c->shut))
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* SO_RCVTIMEO ran out; set_rcvtimeo tells whether
+			 * the deadline did too. */
+			continue;
+		}
+		return -ECONNRESET;
+	}
+}
+
 /* Reads some bytes (at least one) into buf. Returns the count or -errno. */
 static ssize_t conn_read_some(struct cf_conn *c, uint8_t *buf, size_t cap,
 			      int64_t deadline)
 {
+	if (c->blocking_rx)
+		return sock_read_blocking(c, buf, cap, deadline);
 	for (;;) {
 		int rc;
 
@@ -534,6 +627,11 @@ static int conn_fill(struct cf_conn *c, size_t want, int64_t deadline)
 		c->rlen += (size_t)n;
 	}
 	return 0;
+}
+
+bool cf_conn_input_buffered(const struct cf_conn *c)
+{
+	return c->rlen > c->rpos;
 }
 
 bool cf_conn_input_pending(struct cf_conn *c)

@@ -148,6 +148,11 @@ void cf_conn_set_spin(struct cf_conn *c, unsigned usec);
  * thread that holds the read role, between receives. */
 bool cf_conn_input_pending(struct cf_conn *c);
 
+/* Whether bytes of a next frame were already read into this side's
+ * buffer: cf_conn_input_pending without a system call, blind to what is
+ * still in the socket or TLS. For the reader, between receives. */
+bool cf_conn_input_buffered(const struct cf_conn *c);
+
 /* Half-close: this side sends no more frames (TLS: close_notify, then
  * shutdown(SHUT_WR)); receiving goes on until the peer closes too, when
  * cf_conn_recv returns -ECONNRESET. Later sends return -EPIPE. Returns 0 or
