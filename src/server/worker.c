@@ -1,19 +1,26 @@
 /*
  * worker.c - one client connection, in its own process: TLS handshake,
  * peer identity and access control, the version handshake, then the module
- * loaded and initialized for this client alone, served by a few threads in
- * leader/follower style. When the peer goes, the module is finalized: every
- * session closes and the login is dropped with the connection.
+ * loaded and initialized for this client alone, served by a few threads.
+ * When the peer goes, the module is finalized: every session closes and
+ * the login is dropped with the connection.
  *
- * Threads. One thread at a time holds the read role. When it has read a
- * request it either runs it at once, keeping the role, or first passes the
- * role to an idle thread (creating one, up to the in-flight limit) and then
- * runs the call. It keeps the role only when no further request is already
- * waiting and the function has been quick so far (a running average per
- * function), so a single-threaded client pays no thread hand-off at all,
- * while concurrent requests and slow calls (key generation, login) still
- * run in parallel. Idle threads wait on a condition of their own, so a
- * hand-off wakes exactly one thread.
+ * Threads. One thread at a time holds the read role: it reads a request,
+ * and every further one already whole in the receive buffer, into a
+ * queue. A thread that is free takes the oldest queued request and runs
+ * it; with none queued it takes the read role; with that taken too it
+ * sleeps on a condition of its own, so a wake-up wakes exactly one thread.
+ * So under load a thread that finishes a call goes straight on to the
+ * next request without sleeping or waking anyone, and a single-threaded
+ * client is served by one thread that reads, runs and answers in turn.
+ *
+ * Before a thread runs a call it calls a helper (an idle thread, or a new
+ * one up to the in-flight limit) when there is more to do meanwhile:
+ * requests queued or waiting in the socket, or a call expected to be slow
+ * (a running average per function: key generation and PIN KDFs must not
+ * hold up the requests behind them). Quick calls run on at most as many
+ * threads as there are CPUs: more would only take turns on them, and each
+ * hand-off costs a wake-up.
  *
  * A CF_FRAME_CHAIN (a deferred init, then a request) is one call here: one
  * in-flight slot, one reply, its cost noted under the request's function.
@@ -40,35 +47,44 @@
 #define SEND_TIMEOUT_MS 30000
 #define DRAIN_TIMEOUT_S 5
 #define MAX_MAPPED 64
-/* A call expected to take longer than this gets its own thread, so that
- * the requests behind it are read meanwhile. */
+/* A call expected to take longer than this gets a helper, so that the
+ * requests behind it are read and run meanwhile. */
 #define INLINE_MAX_US 200
 /* Requests over which one concurrent arrival is remembered. */
 #define CONCURRENT_WINDOW 64
 
-/* A thread waiting for the read role. */
+/* A thread waiting for work. */
 struct idler {
 	pthread_cond_t cv;
 	bool called;
 	struct idler *next;
 };
 
+/* A request read and not yet taken by a thread. */
+struct queued {
+	struct cf_frame f;
+	struct queued *next;
+};
+
 struct worker {
 	struct cf_conn *conn;
 	struct cf_srv srv;
 	uint32_t max_inflight;
-	int idle_ms; /* -1: never idle out */
+	int idle_ms;	     /* -1: never idle out */
+	unsigned max_quick; /* quick calls running at once: the CPUs */
 
 	pthread_mutex_t mu;
 	pthread_cond_t drained; /* stop is set and busy reached 0 */
 	bool reader_busy;	/* a thread holds the read role */
-	struct idler *idle;	/* threads waiting for the role, LIFO */
+	struct idler *idle;	/* threads waiting for work, LIFO */
+	struct queued *qhead, *qtail;
 	atomic_uint inflight;	/* counted against max_inflight */
 	unsigned busy;		/* calls taken and not yet answered */
+	unsigned running_quick; /* threads running a quick call */
 	bool stop;
 	bool closed; /* the connection is being freed: no more sends */
 	/* Counts down from CONCURRENT_WINDOW after a request arrived while
-	 * another was running: the client makes concurrent calls, so a
+	 * another was under way: the client makes concurrent calls, so a
 	 * request waiting in the socket is worth a system call to find. */
 	unsigned concurrent;
 	pthread_t *threads;
@@ -203,14 +219,13 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 	return keep;
 }
 
-/* Hands the read role to an idle thread, or to a new one. One more thread
- * than calls may run, so that a frame over the limit is read and refused
- * instead of waiting unseen. Caller holds w->mu. */
-static void pass_role_locked(struct worker *w)
+/* Wakes an idle thread, or starts a new one. One more thread than calls
+ * may run, so that a frame over the limit is read and refused instead of
+ * waiting unseen. Caller holds w->mu. */
+static void call_helper_locked(struct worker *w)
 {
 	struct idler *i = w->idle;
 
-	w->reader_busy = false;
 	if (i != NULL) {
 		w->idle = i->next;
 		i->called = true;
@@ -226,28 +241,69 @@ static void pass_role_locked(struct worker *w)
 static void refuse_frame_locked(struct worker *w, const struct cf_frame *f,
 				enum cf_proto_error code, const char *reason)
 {
-	w->reader_busy = false;
 	pthread_mutex_unlock(&w->mu);
 	cf_conn_send_error(w->conn, f->id, code, reason, SEND_TIMEOUT_MS);
 	pthread_mutex_lock(&w->mu);
 }
 
+/* A call is over: caller holds w->mu. */
+static void done_locked(struct worker *w)
+{
+	w->busy--;
+	if (w->stop && w->busy == 0)
+		pthread_cond_broadcast(&w->drained);
+}
+
 /* Whether another request is already at hand. A client that has never
  * overlapped its calls cannot have sent one, so then only the bytes
- * already read are looked at, and the poll() is saved. */
-static bool more_input(struct worker *w)
+ * already read are looked at, and the poll() is saved. Caller holds w->mu
+ * and nobody holds the read role. */
+static bool more_input_locked(struct worker *w)
 {
 	if (w->concurrent == 0)
 		return cf_conn_input_buffered(w->conn);
 	return cf_conn_input_pending(w->conn);
 }
 
-/* A frame arrived with the read role held; decides what to do with it.
- * Returns false when the connection must close. Caller holds w->mu and
- * the read role; on return the role is released. */
-static bool take_frame_locked(struct worker *w, struct cf_frame *f)
+/* Runs a queued request, answers it and frees it. Returns false when the
+ * connection must close. Caller holds w->mu; it is held again on return. */
+static bool run_locked(struct worker *w, struct queued *q)
 {
-	bool keep, inline_call;
+	bool quick = expect_quick(w, q->f.fn), keep;
+
+	if (w->stop) {
+		atomic_fetch_sub(&w->inflight, 1);
+		refuse_frame_locked(w, &q->f, CF_PERR_SHUTDOWN,
+				    "server is stopping");
+		keep = true;
+		goto out;
+	}
+	if (!quick || (w->running_quick < w->max_quick &&
+		       (w->qhead != NULL ||
+			(!w->reader_busy && more_input_locked(w)))))
+		call_helper_locked(w);
+	if (quick)
+		w->running_quick++;
+	pthread_mutex_unlock(&w->mu);
+
+	keep = execute(w, &q->f);
+
+	pthread_mutex_lock(&w->mu);
+	if (quick)
+		w->running_quick--;
+out:
+	done_locked(w);
+	cf_frame_clear(&q->f);
+	free(q);
+	return keep;
+}
+
+/* Takes a frame the reader got: queues a request, or refuses it. Returns
+ * false when the connection must close. Caller holds w->mu and the read
+ * role. */
+static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
+{
+	struct queued *q;
 
 	if (f->type != CF_FRAME_REQUEST && f->type != CF_FRAME_CHAIN) {
 		refuse_frame_locked(w, f, CF_PERR_MALFORMED,
@@ -264,31 +320,94 @@ static bool take_frame_locked(struct worker *w, struct cf_frame *f)
 				    "too many calls in flight");
 		return true;
 	}
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		refuse_frame_locked(w, f, CF_PERR_LIMIT, "out of memory");
+		return true;
+	}
+	q->f = *f;
+	memset(f, 0, sizeof(*f)); /* moved */
 	atomic_fetch_add(&w->inflight, 1);
 	if (w->busy > 0)
 		w->concurrent = CONCURRENT_WINDOW;
 	else if (w->concurrent > 0)
 		w->concurrent--;
 	w->busy++;
-	inline_call = expect_quick(w, f->fn) && !more_input(w);
-	if (!inline_call)
-		pass_role_locked(w);
-	pthread_mutex_unlock(&w->mu);
-
-	keep = execute(w, f);
-
-	pthread_mutex_lock(&w->mu);
-	if (inline_call)
-		w->reader_busy = false;
-	w->busy--;
-	if (w->stop && w->busy == 0)
-		pthread_cond_broadcast(&w->drained);
-	return keep;
+	if (w->qtail != NULL)
+		w->qtail->next = q;
+	else
+		w->qhead = q;
+	w->qtail = q;
+	return true;
 }
 
-/* Waits until the read role is free or the worker stops. Caller holds
- * w->mu. */
-static void wait_for_role_locked(struct worker *w)
+/* Ends a failed read. Caller holds w->mu. Returns true to go on (an idle
+ * timeout with calls under way). */
+static bool read_failed_locked(struct worker *w, int rc)
+{
+	if (rc == -ETIMEDOUT) {
+		if (atomic_load(&w->inflight) > 0)
+			return true; /* busy, not idle */
+		pthread_mutex_unlock(&w->mu);
+		cf_info("conn=%lu %s: idle, closing", w->srv.conn_id,
+			w->srv.peer);
+		cf_conn_send_error(w->conn, 0, CF_PERR_IDLE, "idle timeout",
+				   SEND_TIMEOUT_MS);
+		pthread_mutex_lock(&w->mu);
+	} else if (rc == -EMSGSIZE) {
+		pthread_mutex_unlock(&w->mu);
+		cf_warn("conn=%lu %s: frame over the limit, closing",
+			w->srv.conn_id, w->srv.peer);
+		cf_conn_send_error(w->conn, 0, CF_PERR_TOO_LARGE,
+				   "frame too large", SEND_TIMEOUT_MS);
+		pthread_mutex_lock(&w->mu);
+	} else if (rc != -ECONNRESET || !w->stop) {
+		cf_debug("conn=%lu: connection ended (%s)", w->srv.conn_id,
+			 strerror(-rc));
+	}
+	stop_locked(w);
+	return false;
+}
+
+/* With the read role: reads a request, and then every one already whole
+ * in the buffer, into the queue. Caller holds w->mu; held on return. */
+static void read_requests_locked(struct worker *w)
+{
+	int timeout = w->idle_ms;
+
+	w->reader_busy = true;
+	for (;;) {
+		struct cf_frame f;
+		int rc;
+
+		pthread_mutex_unlock(&w->mu);
+		memset(&f, 0, sizeof(f));
+		rc = cf_conn_recv(w->conn, &f, timeout);
+		pthread_mutex_lock(&w->mu);
+		if (rc != 0) {
+			cf_frame_clear(&f);
+			if (!read_failed_locked(w, rc) || w->qhead != NULL)
+				break;
+			continue;
+		}
+		if (!accept_frame_locked(w, &f)) {
+			cf_frame_clear(&f);
+			stop_locked(w);
+			/* Wake a reader blocked on the dead stream. */
+			cf_conn_shutdown(w->conn);
+			break;
+		}
+		cf_frame_clear(&f);
+		if (w->stop || !cf_conn_frame_buffered(w->conn))
+			break;
+		timeout = 0; /* whole in the buffer: no wait */
+	}
+	w->reader_busy = false;
+}
+
+/* Sleeps until called: work queued, the read role free, or the worker
+ * stopping. Caller holds w->mu. */
+static void wait_for_work_locked(struct worker *w)
 {
 	struct idler me = {.called = false};
 
@@ -303,58 +422,26 @@ static void wait_for_role_locked(struct worker *w)
 static void serve(struct worker *w)
 {
 	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		struct cf_frame f;
-		int rc;
+	for (;;) {
+		struct queued *q = w->qhead;
 
-		if (w->reader_busy) {
-			wait_for_role_locked(w);
+		if (q != NULL) {
+			w->qhead = q->next;
+			if (w->qhead == NULL)
+				w->qtail = NULL;
+			if (!run_locked(w, q)) {
+				stop_locked(w);
+				cf_conn_shutdown(w->conn);
+			}
 			continue;
 		}
-		w->reader_busy = true;
-		pthread_mutex_unlock(&w->mu);
-
-		memset(&f, 0, sizeof(f));
-		rc = cf_conn_recv(w->conn, &f, w->idle_ms);
-
-		pthread_mutex_lock(&w->mu);
-		if (rc == -ETIMEDOUT) {
-			w->reader_busy = false;
-			if (atomic_load(&w->inflight) > 0)
-				continue; /* busy, not idle */
-			pthread_mutex_unlock(&w->mu);
-			cf_info("conn=%lu %s: idle, closing", w->srv.conn_id,
-				w->srv.peer);
-			cf_conn_send_error(w->conn, 0, CF_PERR_IDLE,
-					   "idle timeout", SEND_TIMEOUT_MS);
-			pthread_mutex_lock(&w->mu);
-			stop_locked(w);
+		if (w->stop)
 			break;
+		if (!w->reader_busy) {
+			read_requests_locked(w);
+			continue;
 		}
-		if (rc != 0) {
-			w->reader_busy = false;
-			if (rc == -EMSGSIZE) {
-				pthread_mutex_unlock(&w->mu);
-				cf_warn("conn=%lu %s: frame over the limit, "
-					"closing",
-					w->srv.conn_id, w->srv.peer);
-				cf_conn_send_error(
-				    w->conn, 0, CF_PERR_TOO_LARGE,
-				    "frame too large", SEND_TIMEOUT_MS);
-				pthread_mutex_lock(&w->mu);
-			} else if (rc != -ECONNRESET || !w->stop) {
-				cf_debug("conn=%lu: connection ended (%s)",
-					 w->srv.conn_id, strerror(-rc));
-			}
-			stop_locked(w);
-			break;
-		}
-		if (!take_frame_locked(w, &f)) {
-			stop_locked(w);
-			/* Wake a reader blocked on the dead stream. */
-			cf_conn_shutdown(w->conn);
-		}
-		cf_frame_clear(&f);
+		wait_for_work_locked(w);
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -526,6 +613,10 @@ int cf_worker_run(const struct cf_worker_args *a)
 	if (conf->spin_usec > 0)
 		cf_conn_set_spin(w.conn, (unsigned)conf->spin_usec);
 	w.max_inflight = conf->max_inflight;
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		w.max_quick = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+	}
 	w.idle_ms =
 	    conf->idle_timeout > 0 ? (int)(conf->idle_timeout * 1000) : -1;
 	w.threads = calloc(w.max_inflight + 1, sizeof(*w.threads));

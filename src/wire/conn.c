@@ -634,6 +634,14 @@ bool cf_conn_input_buffered(const struct cf_conn *c)
 	return c->rlen > c->rpos;
 }
 
+bool cf_conn_frame_buffered(const struct cf_conn *c)
+{
+	size_t avail = c->rlen - c->rpos;
+
+	return avail >= CF_FRAME_HDR_LEN &&
+	       cf_get_be32(c->rbuf + c->rpos) <= avail - CF_FRAME_HDR_LEN;
+}
+
 bool cf_conn_input_pending(struct cf_conn *c)
 {
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};

@@ -153,6 +153,10 @@ bool cf_conn_input_pending(struct cf_conn *c);
  * still in the socket or TLS. For the reader, between receives. */
 bool cf_conn_input_buffered(const struct cf_conn *c);
 
+/* Whether a whole next frame is in this side's buffer, so that
+ * cf_conn_recv returns it without reading. For the reader. */
+bool cf_conn_frame_buffered(const struct cf_conn *c);
+
 /* Half-close: this side sends no more frames (TLS: close_notify, then
  * shutdown(SHUT_WR)); receiving goes on until the peer closes too, when
  * cf_conn_recv returns -ECONNRESET. Later sends return -EPIPE. Returns 0 or

@@ -543,10 +543,10 @@ static void test_server__audit_logs_login_without_pin(void **state)
 	assert_int_equal(login(&cli, s, CKU_SO, "12345678"), CKR_OK);
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
-	assert_true(h_log_has("C_Login session="));
-	assert_true(h_log_has("user=CKU_SO rv=CKR_PIN_INCORRECT"));
-	assert_true(h_log_has("user=CKU_SO rv=CKR_OK"));
-	assert_true(h_log_has("audit conn=1 uid="));
+	assert_true(h_wait_log("C_Login session="));
+	assert_true(h_wait_log("user=CKU_SO rv=CKR_PIN_INCORRECT"));
+	assert_true(h_wait_log("user=CKU_SO rv=CKR_OK"));
+	assert_true(h_wait_log("audit conn=1 uid="));
 	assert_false(h_log_has("wrong-pin-777"));
 	assert_false(h_log_has("12345678"));
 }
@@ -593,9 +593,9 @@ static void test_server__audit_names_used_key_by_id(void **state)
 	assert_int_equal(call_simple(&cli, 39, &w), CKR_OK);
 	h_close(&cli);
 	assert_int_equal(h_stop(pid), 0);
-	assert_true(h_log_has("C_GenerateKey session="));
-	assert_true(h_log_has("mech=CKM_AES_KEY_GEN"));
-	assert_true(h_log_has("class=CKO_SECRET_KEY id=c0ffee rv=CKR_OK"));
+	assert_true(h_wait_log("C_GenerateKey session="));
+	assert_true(h_wait_log("mech=CKM_AES_KEY_GEN"));
+	assert_true(h_wait_log("class=CKO_SECRET_KEY id=c0ffee rv=CKR_OK"));
 }
 
 /* ---- processes --------------------------------------------------------- */
