@@ -16,6 +16,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum cf_log_level log_level = CF_LOG_ERROR;
 static FILE *log_file; /* NULL: stderr */
 static bool log_syslog;
+static const char *log_ident = "coffer";
 
 static const char *const level_names[] = {"none", "error", "warn", "info",
 					  "debug"};
@@ -68,8 +69,6 @@ int cf_log_open(enum cf_log_level level, const char *dest)
 	return 0;
 }
 
-static const char *log_ident = "coffer";
-
 void cf_log_set_ident(const char *ident)
 {
 	log_ident = ident;
@@ -99,35 +98,87 @@ bool cf_log_enabled(enum cf_log_level level)
 
 static __thread struct cf_log_held *held;
 
-/* Writes one line made at ts. Caller holds log_lock. */
-static void emit_locked(enum cf_log_level level, const struct timespec *ts,
-			const char *msg)
+/* The time part of a line, remade once a second. Under log_lock. */
+static const char *when_locked(const struct timespec *ts)
 {
-	if (log_syslog) {
-		static const int prio[] = {LOG_ERR, LOG_ERR, LOG_WARNING,
-					   LOG_INFO, LOG_DEBUG};
-		syslog(prio[level], "%s: %s", log_ident, msg);
-	} else {
-		FILE *out = log_file != NULL ? log_file : stderr;
-		struct tm tm;
-		char when[32] = "";
+	static time_t when_sec = (time_t)-1;
+	static char when[32];
+	struct tm tm;
 
+	if (ts->tv_sec != when_sec) {
+		when[0] = '\0';
 		if (gmtime_r(&ts->tv_sec, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		fprintf(out, "%s %s[%ld] %s: %s\n", when, log_ident,
-			(long)getpid(), level_names[level], msg);
-		fflush(out);
+		when_sec = ts->tv_sec;
 	}
+	return when;
+}
+
+/* Appends one line made at ts to buf (cap bytes, *len used): a line that
+ * does not fit whole is cut, and still ends with a newline. */
+static void format_locked(char *buf, size_t cap, size_t *len,
+			  enum cf_log_level level, const struct timespec *ts,
+			  const char *msg)
+{
+	int n;
+
+	if (*len + 2 > cap)
+		return;
+	n = snprintf(buf + *len, cap - *len, "%s %s[%ld] %s: %s\n",
+		     when_locked(ts), log_ident, (long)getpid(),
+		     level_names[level], msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= cap - *len) {
+		*len = cap - 1;
+		buf[*len - 1] = '\n';
+		return;
+	}
+	*len += (size_t)n;
+}
+
+/* One write(2) for what was formatted: lines of several calls reach the
+ * file together, and stdio's buffering is not in the way. */
+static void write_locked(const char *buf, size_t len)
+{
+	int fd = fileno(log_file != NULL ? log_file : stderr);
+
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* nowhere to say so */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void syslog_line(enum cf_log_level level, const char *msg)
+{
+	static const int prio[] = {LOG_ERR, LOG_ERR, LOG_WARNING, LOG_INFO,
+				   LOG_DEBUG};
+
+	syslog(prio[level], "%s: %s", log_ident, msg);
 }
 
 /* Writes what h holds and empties it. */
 static void flush_held(struct cf_log_held *h)
 {
+	char buf[CF_LOG_HELD_MAX * (CF_LOG_LINE_MAX + 128)];
+	size_t len = 0;
+
 	if (h->n == 0)
 		return;
 	pthread_mutex_lock(&log_lock);
-	for (unsigned i = 0; i < h->n; i++)
-		emit_locked(h->line[i].level, &h->line[i].ts, h->line[i].msg);
+	for (unsigned i = 0; i < h->n; i++) {
+		if (log_syslog)
+			syslog_line(h->line[i].level, h->line[i].msg);
+		else
+			format_locked(buf, sizeof(buf), &len, h->line[i].level,
+				      &h->line[i].ts, h->line[i].msg);
+	}
+	write_locked(buf, len);
 	pthread_mutex_unlock(&log_lock);
 	h->n = 0;
 }
@@ -157,7 +208,15 @@ void cf_log(enum cf_log_level level, const char *fmt, ...)
 	va_end(ap);
 
 	pthread_mutex_lock(&log_lock);
-	emit_locked(level, &ts, msg);
+	if (log_syslog) {
+		syslog_line(level, msg);
+	} else {
+		char line[CF_LOG_LINE_MAX + 128];
+		size_t len = 0;
+
+		format_locked(line, sizeof(line), &len, level, &ts, msg);
+		write_locked(line, len);
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -165,6 +224,17 @@ void cf_log_hold(struct cf_log_held *h)
 {
 	h->n = 0;
 	held = h;
+}
+
+void cf_log_flush(void)
+{
+	if (held != NULL)
+		flush_held(held);
+}
+
+bool cf_log_holding(void)
+{
+	return held != NULL && held->n > 0;
 }
 
 void cf_log_release(void)

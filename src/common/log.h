@@ -35,7 +35,8 @@ void cf_log(enum cf_log_level level, const char *fmt, ...)
 
 /* Lines a thread holds back: a server answers its client first and writes
  * the call's audit line after, so the file write is not part of the
- * call's latency. Each line keeps the time it was made. */
+ * call's latency, and under load writes the lines of several calls in one
+ * go. Each line keeps the time it was made. */
 #define CF_LOG_LINE_MAX 1024
 #define CF_LOG_HELD_MAX 4
 
@@ -51,6 +52,10 @@ struct cf_log_held {
 /* From now on this thread's lines go into h (beyond CF_LOG_HELD_MAX they
  * are written at once, in order). h lives until cf_log_release. */
 void cf_log_hold(struct cf_log_held *h);
+/* Writes what this thread held, in order, and goes on holding. */
+void cf_log_flush(void);
+/* Whether this thread holds lines not yet written. */
+bool cf_log_holding(void);
 /* Writes what this thread held, in order, and logs directly again. */
 void cf_log_release(void);
 

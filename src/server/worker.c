@@ -154,16 +154,12 @@ static void note_cost(struct worker *w, uint16_t fn,
 static bool execute(struct worker *w, const struct cf_frame *f)
 {
 	struct cf_wout out;
-	struct cf_log_held held;
 	struct timespec t0;
 	bool keep = true;
 	int rc;
 	char reason[64];
 
 	cf_wout_init(&out, w->srv.out_cap + 256);
-	/* The call's audit line is written once its answer is on its way:
-	 * the file write is not part of the client's wait. */
-	cf_log_hold(&held);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (f->type == CF_FRAME_CHAIN) {
 		uint16_t ifn = 0;
@@ -214,7 +210,6 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 			     out.len, SEND_TIMEOUT_MS);
 		break;
 	}
-	cf_log_release();
 	cf_wout_clear(&out);
 	return keep;
 }
@@ -421,6 +416,13 @@ static void wait_for_work_locked(struct worker *w)
 
 static void serve(struct worker *w)
 {
+	struct cf_log_held held;
+
+	/* A call's log lines (its audit line) are written once its answer
+	 * is on its way, so the file write is not part of the client's
+	 * wait; under load, those of the calls a thread runs back to back
+	 * go in one write. Never held while the thread waits. */
+	cf_log_hold(&held);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct queued *q = w->qhead;
@@ -435,6 +437,12 @@ static void serve(struct worker *w)
 			}
 			continue;
 		}
+		if (cf_log_holding()) {
+			pthread_mutex_unlock(&w->mu);
+			cf_log_flush();
+			pthread_mutex_lock(&w->mu);
+			continue;
+		}
 		if (w->stop)
 			break;
 		if (!w->reader_busy) {
@@ -444,6 +452,7 @@ static void serve(struct worker *w)
 		wait_for_work_locked(w);
 	}
 	pthread_mutex_unlock(&w->mu);
+	cf_log_release();
 }
 
 static void *serve_thread(void *arg)
