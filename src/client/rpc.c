@@ -2,12 +2,15 @@
  * rpc.c - one connection to cofferd shared by every thread of the
  * application, calls multiplexed on it by request id.
  *
- * There is no reader thread. A caller sends its request, then either takes
- * the read role (if no one holds it) and reads frames, handing other
- * callers their replies, until its own reply arrives, or waits on its own
- * condition variable until the reader hands it its reply or the read role.
- * A single-threaded application thus pays exactly one send and one receive
- * per call, and a reply costs at most one wake-up.
+ * There is no reader thread. A caller registers its request, sends it,
+ * then either takes the read role (if no one holds it) and reads frames,
+ * handing other callers their replies, until its own reply arrives, or
+ * sleeps on a futex word of its own until the reader hands it its reply or
+ * the read role. The reader does all the bookkeeping of a reply under the
+ * lock (unlinking, the in-flight count), so a woken caller goes straight
+ * on without taking the lock again: one lock round per call, and a reply
+ * costs at most one wake-up, none when its caller had not gone to sleep
+ * yet. A single-threaded application pays one send and one receive.
  *
  * A connection that fails (EOF, reset, protocol violation, a call with no
  * reply within the timeout) is dropped whole: its calls in flight fail, and
@@ -21,9 +24,12 @@
 #include "client/client.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +37,16 @@
 
 #include "common/log.h"
 
-/* A caller waiting for its reply. Lives on the caller's stack. */
+/* What a waiting caller is told, in its futex word. */
+enum {
+	P_WAIT,	 /* nothing yet */
+	P_SLEEP, /* nothing yet, and asleep on the word: wake it */
+	P_ROLE,	 /* nobody reads: take the read role */
+	P_DONE,	 /* answered (or failed); the pending is off the list */
+};
+
+/* A caller waiting for its reply. Lives on the caller's stack. Fields but
+ * state are under rpc.lock until state is P_DONE, then the caller's. */
 struct pending {
 	struct pending *next;
 	uint32_t id;
@@ -40,7 +55,7 @@ struct pending {
 	int err;       /* 0, or -errno: the connection failed */
 	uint32_t perr; /* CF_FRAME_ERROR code, 0 for none */
 	struct cf_frame frame;
-	pthread_cond_t cv;
+	_Atomic uint32_t state;
 };
 
 struct rconn {
@@ -50,8 +65,13 @@ struct rconn {
 	uint32_t max_frame;
 	uint32_t inflight;
 	uint32_t next_id;
-	unsigned refs; /* the library's pointer, plus one per caller */
-	bool reading;
+	/* The library's pointer, plus one per caller; the last one frees. */
+	atomic_uint refs;
+	/* A caller holds the read role. Taken by compare-and-swap, after
+	 * the caller's request is out: a caller stuck sending must never
+	 * hold it, or replies would pile up unread while the server waits
+	 * for its sends to drain. */
+	atomic_bool reading;
 	bool dead;
 	struct pending *pending;
 };
@@ -65,6 +85,7 @@ static struct {
 	uint64_t gen;	   /* of the last connection made */
 	uint64_t attempts; /* connection attempts ended */
 	bool connecting;
+	atomic_int timeout_ms; /* per call; read without the lock */
 } rpc = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -116,6 +137,35 @@ static int ms_left(const struct timespec *d)
 	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
+/* ---- futex words ------------------------------------------------------ */
+
+/* Sleeps while *word is val, until deadline (CLOCK_MONOTONIC). Returns 0
+ * when woken or the word changed, ETIMEDOUT, or EINTR; spurious returns
+ * are possible, so callers look at the word again. */
+static int futex_wait_until(_Atomic uint32_t *word, uint32_t val,
+			    const struct timespec *deadline)
+{
+	long r = syscall(SYS_futex, (uint32_t *)word,
+			 FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, deadline,
+			 NULL, FUTEX_BITSET_MATCH_ANY);
+
+	if (r == 0 || errno == EAGAIN)
+		return 0;
+	return errno;
+}
+
+/* Tells the caller of p what happened (P_ROLE or P_DONE), waking it if it
+ * sleeps. With P_DONE p may be gone once the store is seen; the wake-up
+ * then reaches no one, or is a spurious one for a later user of the same
+ * stack address, which every futex waiter tolerates. */
+static void tell(struct pending *p, uint32_t what)
+{
+	if (atomic_exchange_explicit(&p->state, what, memory_order_acq_rel) ==
+	    P_SLEEP)
+		syscall(SYS_futex, (uint32_t *)&p->state,
+			FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+}
+
 /* ---- connections ------------------------------------------------------ */
 
 static void rconn_free(struct rconn *rc)
@@ -128,8 +178,42 @@ static void rconn_free(struct rconn *rc)
 
 static void rconn_put_locked(struct rconn *rc, struct rconn **to_free)
 {
-	if (--rc->refs == 0)
+	if (atomic_fetch_sub(&rc->refs, 1) == 1)
 		*to_free = rc;
+}
+
+/* p is answered (or failed): off the list, its in-flight slot free, its
+ * caller told. Caller holds the lock. */
+static void complete_locked(struct rconn *rc, struct pending *p)
+{
+	for (struct pending **pp = &rc->pending; *pp != NULL;
+	     pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	p->done = true;
+	rc->inflight--;
+	/* Callers waiting for a slot; no system call when there are none. */
+	pthread_cond_broadcast(&rpc.cond);
+	tell(p, P_DONE);
+}
+
+/* The reader leaves: the oldest caller still waiting takes the role. */
+static void hand_role_locked(struct rconn *rc)
+{
+	struct pending *q;
+
+	if (rc->dead)
+		return;
+	for (q = rc->pending; q != NULL; q = q->next) {
+		uint32_t st = atomic_load(&q->state);
+		if (st == P_WAIT || st == P_SLEEP) {
+			tell(q, P_ROLE);
+			return;
+		}
+	}
 }
 
 /* Drops rc: every caller waiting on it fails with err, the library
@@ -139,12 +223,10 @@ static void rconn_kill_locked(struct rconn *rc, int err, struct rconn **to_free)
 	if (!rc->dead) {
 		rc->dead = true;
 		cf_conn_shutdown(rc->conn);
-		for (struct pending *p = rc->pending; p != NULL; p = p->next) {
-			if (p->done)
-				continue;
-			p->done = true;
+		while (rc->pending != NULL) {
+			struct pending *p = rc->pending;
 			p->err = err;
-			pthread_cond_signal(&p->cv);
+			complete_locked(rc, p);
 		}
 	}
 	if (rpc.cur == rc) {
@@ -201,7 +283,8 @@ static CK_RV connect_locked(const struct timespec *deadline)
 	rc->max_inflight = hello.max_inflight > 0 ? hello.max_inflight : 1;
 	rc->max_frame = hello.max_frame;
 	rc->next_id = 1;
-	rc->refs = 1;
+	atomic_init(&rc->refs, 1u);
+	atomic_init(&rc->reading, false);
 	if (rpc.conf->spin_usec > 0)
 		cf_conn_set_spin(conn, rpc.conf->spin_usec);
 	rpc.cur = rc;
@@ -214,6 +297,8 @@ void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls)
 	pthread_mutex_lock(&rpc.lock);
 	rpc.conf = conf;
 	rpc.tls = tls;
+	atomic_store(&rpc.timeout_ms, conf != NULL ? conf->timeout_ms
+						   : CF_CLIENT_TIMEOUT_DEFAULT);
 	pthread_mutex_unlock(&rpc.lock);
 }
 
@@ -266,7 +351,7 @@ void cf_rpc_shutdown(void)
 	rc = rpc.cur;
 	if (rpc.conf != NULL && rpc.conf->timeout_ms < wait_ms)
 		wait_ms = rpc.conf->timeout_ms;
-	if (rc != NULL && rc->refs == 1 && !rc->dead) {
+	if (rc != NULL && atomic_load(&rc->refs) == 1 && !rc->dead) {
 		/* No call in flight: the stream is ours alone. */
 		rpc.cur = NULL;
 		pthread_mutex_unlock(&rpc.lock);
@@ -308,18 +393,6 @@ void cf_rpc_forget(void)
 
 /* ---- one call --------------------------------------------------------- */
 
-static struct pending *unlink_pending(struct rconn *rc, struct pending *p)
-{
-	for (struct pending **pp = &rc->pending; *pp != NULL;
-	     pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			return p;
-		}
-	}
-	return NULL;
-}
-
 /* Hands a received frame to its caller. Returns 0, -ECONNRESET when the
  * server says it is closing the connection (an error frame with id 0:
  * shutdown, idleness, a limit), or -EPROTO when it broke the protocol (a
@@ -339,7 +412,7 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 		return -ECONNRESET;
 	}
 	for (p = rc->pending; p != NULL; p = p->next)
-		if (p->id == f->id && !p->done)
+		if (p->id == f->id)
 			break;
 	if (p == NULL)
 		return -EPROTO;
@@ -362,8 +435,7 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 	} else {
 		return -EPROTO;
 	}
-	p->done = true;
-	pthread_cond_signal(&p->cv);
+	complete_locked(rc, p);
 	return 0;
 }
 
@@ -421,6 +493,57 @@ static CK_RV map_failure(const struct cf_client_call *c,
 	return c->gen != 0 ? CKR_DEVICE_REMOVED : CKR_DEVICE_ERROR;
 }
 
+static bool take_role(struct rconn *rc)
+{
+	bool no = false;
+
+	return atomic_compare_exchange_strong(&rc->reading, &no, true);
+}
+
+/* Reads as the reader until p is answered, then hands the role on.
+ * Caller holds the lock and took the role. */
+static void lead_locked(struct rconn *rc, struct pending *p,
+			const struct timespec *deadline, struct rconn **to_free)
+{
+	read_locked(rc, p, deadline, to_free);
+	atomic_store(&rc->reading, false);
+	hand_role_locked(rc);
+}
+
+/* Waits until p is answered, reading when told to. Without the lock. */
+static void wait_reply(struct rconn *rc, struct pending *p,
+		       const struct timespec *deadline, struct rconn **to_free)
+{
+	for (;;) {
+		uint32_t st = atomic_load_explicit(&p->state,
+						   memory_order_acquire);
+
+		if (st == P_DONE)
+			return;
+		if (st == P_ROLE) {
+			pthread_mutex_lock(&rpc.lock);
+			if (!p->done && take_role(rc)) {
+				lead_locked(rc, p, deadline, to_free);
+			} else if (!p->done) {
+				/* Someone else took the role meanwhile. */
+				atomic_store(&p->state, P_WAIT);
+			}
+			pthread_mutex_unlock(&rpc.lock);
+			continue;
+		}
+		if (st == P_WAIT &&
+		    !atomic_compare_exchange_strong(&p->state, &st, P_SLEEP))
+			continue;
+		if (futex_wait_until(&p->state, P_SLEEP, deadline) ==
+		    ETIMEDOUT) {
+			pthread_mutex_lock(&rpc.lock);
+			if (!p->done)
+				rconn_kill_locked(rc, -ETIMEDOUT, to_free);
+			pthread_mutex_unlock(&rpc.lock);
+		}
+	}
+}
+
 /* One attempt. *retry is set when the call failed because a connection
  * that existed before it had died, so a fresh one may succeed; *sent when
  * the frame was handed to the connection (it may have reached the server). */
@@ -436,6 +559,7 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 	int r;
 
 	memset(&p, 0, sizeof(p));
+	atomic_init(&p.state, P_WAIT);
 	*retry = false;
 	*sent = false;
 	pthread_mutex_lock(&rpc.lock);
@@ -462,7 +586,7 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 		rv = CKR_DATA_LEN_RANGE;
 		goto out_unlock;
 	}
-	rc->refs++;
+	atomic_fetch_add(&rc->refs, 1);
 	while (rc->inflight >= rc->max_inflight && !rc->dead) {
 		if (pthread_cond_timedwait(&rpc.cond, &rpc.lock, deadline) ==
 		    ETIMEDOUT) {
@@ -476,7 +600,6 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 		*retry = c->gen == 0 && !fresh;
 		goto out_put;
 	}
-	cond_init_monotonic(&p.cv);
 	p.fn = c->fn;
 	p.id = rc->next_id++;
 	if (rc->next_id == 0)
@@ -490,35 +613,22 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 	r = cf_conn_send(rc->conn, type, c->fn, p.id, payload, len,
 			 ms_left(deadline));
 
-	pthread_mutex_lock(&rpc.lock);
-	if (r != 0 && !p.done)
-		rconn_kill_locked(rc, r == -ETIMEDOUT ? -ETIMEDOUT : -EPIPE,
-				  &to_free);
-	while (!p.done) {
-		if (!rc->reading) {
-			rc->reading = true;
-			read_locked(rc, &p, deadline, &to_free);
-			rc->reading = false;
-			break;
-		}
-		if (pthread_cond_timedwait(&p.cv, &rpc.lock, deadline) ==
-			ETIMEDOUT &&
-		    !p.done)
-			rconn_kill_locked(rc, -ETIMEDOUT, &to_free);
+	if (r != 0) {
+		pthread_mutex_lock(&rpc.lock);
+		if (!p.done)
+			rconn_kill_locked(rc,
+					  r == -ETIMEDOUT ? -ETIMEDOUT : -EPIPE,
+					  &to_free);
+		pthread_mutex_unlock(&rpc.lock);
+	} else if (take_role(rc)) {
+		/* Nobody reads: this caller does, until its reply is in. */
+		pthread_mutex_lock(&rpc.lock);
+		lead_locked(rc, &p, deadline, &to_free);
+		pthread_mutex_unlock(&rpc.lock);
 	}
-	unlink_pending(rc, &p);
-	rc->inflight--;
-	pthread_cond_broadcast(&rpc.cond);
-	/* Someone still waiting needs a reader: hand the role on. */
-	if (!rc->reading && !rc->dead) {
-		for (struct pending *q = rc->pending; q != NULL; q = q->next) {
-			if (!q->done) {
-				pthread_cond_signal(&q->cv);
-				break;
-			}
-		}
-	}
-	pthread_cond_destroy(&p.cv);
+	wait_reply(rc, &p, deadline, &to_free);
+
+	/* p is off the list and its fields are this caller's now. */
 	if (p.err == 0 && p.perr == 0 && p.frame.payload != NULL) {
 		c->rep = p.frame;
 		cf_win_init(&c->rd, c->rep.payload, c->rep.len);
@@ -535,6 +645,11 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 		*retry =
 		    c->gen == 0 && !fresh && p.err != 0 && p.err != -ETIMEDOUT;
 	}
+	if (atomic_fetch_sub(&rc->refs, 1) == 1)
+		to_free = rc;
+	rconn_free(to_free);
+	return rv;
+
 out_put:
 	rconn_put_locked(rc, &to_free);
 out_unlock:
@@ -622,10 +737,9 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 	if (c->req.bad)
 		return c->req.len >= c->req.max ? CKR_DATA_LEN_RANGE
 						: CKR_HOST_MEMORY;
-	pthread_mutex_lock(&rpc.lock);
-	timeout_ms =
-	    rpc.conf != NULL ? rpc.conf->timeout_ms : CF_CLIENT_TIMEOUT_DEFAULT;
-	pthread_mutex_unlock(&rpc.lock);
+	timeout_ms = atomic_load(&rpc.timeout_ms);
+	if (timeout_ms <= 0)
+		timeout_ms = CF_CLIENT_TIMEOUT_DEFAULT;
 	deadline = deadline_in(timeout_ms);
 	if (c->gen != 0 && c->local != 0 &&
 	    cf_client_session_take_deferred(c->local, &dfn, &dp, &dlen))

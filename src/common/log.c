@@ -222,6 +222,8 @@ void cf_log(enum cf_log_level level, const char *fmt, ...)
 
 void cf_log_hold(struct cf_log_held *h)
 {
+	if (held != NULL)
+		flush_held(held);
 	h->n = 0;
 	held = h;
 }

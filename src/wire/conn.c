@@ -537,10 +537,12 @@ static ssize_t sock_read_blocking(struct cf_conn *c, uint8_t *buf, size_t cap,
 
 		if (atomic_load(&c->shut))
 			return -ECONNRESET;
+		/* Past the deadline, bytes already there are still taken. */
 		rc = set_rcvtimeo(c, deadline);
-		if (rc < 0)
+		n = recv(c->fd, buf, cap, rc < 0 ? MSG_DONTWAIT : 0);
+		if (rc < 0 && n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
 			return rc;
-		n = recv(c->fd, buf, cap, 0);
 		if (n > 0)
 			return n;
 		if (n == 0 || atomic_load(&c->shut))
