@@ -687,7 +687,7 @@ static void test_conn__shutdown_wakes_recv_blocked_with_timeout(void **state)
 
 	(void)state;
 	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
-	arg = (struct timed_recv_arg){.c = b, .timeout_ms = 60000, .rc = 1};
+	arg = (struct timed_recv_arg){.c = b, .timeout_ms = 30000, .rc = 1};
 	assert_int_equal(pthread_create(&th, NULL, timed_recv, &arg), 0);
 	/* Not synchronisation: the result is the same whether the reader is
 	 * already in recv() or not; this only makes the former likely. */

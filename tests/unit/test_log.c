@@ -170,6 +170,31 @@ static void test_log__long_message_is_cut_and_next_line_intact(void **state)
 	free(big);
 }
 
+static void test_log__overlong_line_is_cut_and_ends_with_newline(void **state)
+{
+	/* A long ident makes the whole line, not just its message, longer
+	 * than a line may be. */
+	static char ident[301];
+	struct fixture *fx = *state;
+	char *big = malloc(CF_LOG_LINE_MAX + 1);
+
+	assert_non_null(big);
+	memset(ident, 'i', sizeof(ident) - 1);
+	memset(big, 'c', CF_LOG_LINE_MAX);
+	big[CF_LOG_LINE_MAX] = '\0';
+	cf_log_set_ident(ident);
+	cf_info("%s", big);
+	cf_info("next");
+	/* read_log checks each line ends with a newline. */
+	assert_int_equal(read_log(fx), 2);
+	assert_true(strlen(fx->msg[0]) > CF_LOG_LINE_MAX / 2);
+	assert_true(strlen(fx->msg[0]) < CF_LOG_LINE_MAX);
+	assert_memory_equal(fx->msg[0], big, strlen(fx->msg[0]));
+	assert_string_equal(fx->msg[1], "next");
+	assert_non_null(strstr(fx->text, ident));
+	free(big);
+}
+
 static void test_log__long_held_message_is_cut_and_next_intact(void **state)
 {
 	struct fixture *fx = *state;
@@ -349,6 +374,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_log__long_held_message_is_cut_and_next_intact, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_log__overlong_line_is_cut_and_ends_with_newline, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_log__held_lines_are_written_in_order_on_flush, setup,
