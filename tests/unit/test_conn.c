@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -396,6 +397,229 @@ static void test_conn__idle_timeout_keeps_connection_usable(void **state)
 	cf_conn_free(b);
 }
 
+/* ------------------------------------------ what the reader has at hand */
+
+static void test_conn__frame_buffered_false_before_any_read(void **state)
+{
+	struct cf_conn *a, *b;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_false(cf_conn_frame_buffered(b));
+	assert_false(cf_conn_input_buffered(b));
+	/* A frame in the socket but not yet read is not "buffered". */
+	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 1, 1, "x", 1, T_MS),
+			 0);
+	assert_false(cf_conn_frame_buffered(b));
+	assert_false(cf_conn_input_buffered(b));
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
+static void test_conn__frame_buffered_when_two_came_in_one_read(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	uint8_t w[2 * (CF_FRAME_HDR_LEN + 3)];
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	raw_header(w, 3, 1, CF_FRAME_REQUEST, 1);
+	memcpy(w + CF_FRAME_HDR_LEN, "abc", 3);
+	raw_header(w + CF_FRAME_HDR_LEN + 3, 3, 2, CF_FRAME_REQUEST, 1);
+	memcpy(w + 2 * CF_FRAME_HDR_LEN + 3, "def", 3);
+	raw_write(raw, w, sizeof(w)); /* one write: one read takes both */
+	assert_int_equal(cf_conn_recv(a, &f, T_MS), 0);
+	assert_int_equal(f.id, 1);
+	cf_frame_clear(&f);
+	assert_true(cf_conn_frame_buffered(a));
+	assert_true(cf_conn_input_buffered(a));
+	/* The buffered frame comes out whole, even with no time to wait. */
+	assert_int_equal(cf_conn_recv(a, &f, 0), 0);
+	assert_int_equal(f.id, 2);
+	assert_int_equal(f.len, 3);
+	assert_memory_equal(f.payload, "def", 3);
+	cf_frame_clear(&f);
+	assert_false(cf_conn_frame_buffered(a));
+	assert_false(cf_conn_input_buffered(a));
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__frame_buffered_false_for_part_of_payload(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	uint8_t w[2 * CF_FRAME_HDR_LEN + 3 + 4];
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	raw_header(w, 3, 1, CF_FRAME_REQUEST, 1);
+	memcpy(w + CF_FRAME_HDR_LEN, "abc", 3);
+	/* The next frame announces 10 bytes; 4 of them come along. */
+	raw_header(w + CF_FRAME_HDR_LEN + 3, 10, 2, CF_FRAME_REQUEST, 1);
+	memcpy(w + 2 * CF_FRAME_HDR_LEN + 3, "defg", 4);
+	raw_write(raw, w, sizeof(w));
+	assert_int_equal(cf_conn_recv(a, &f, T_MS), 0);
+	assert_int_equal(f.id, 1);
+	cf_frame_clear(&f);
+	assert_false(cf_conn_frame_buffered(a));
+	assert_true(cf_conn_input_buffered(a));
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__frame_buffered_false_for_part_of_header(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	uint8_t w[2 * CF_FRAME_HDR_LEN + 3];
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	raw_header(w, 3, 1, CF_FRAME_REQUEST, 1);
+	memcpy(w + CF_FRAME_HDR_LEN, "abc", 3);
+	/* Only 5 of the next header's 12 bytes; a zero length, so its
+	 * first bytes alone would look like a whole empty frame. */
+	raw_header(w + CF_FRAME_HDR_LEN + 3, 0, 2, CF_FRAME_REQUEST, 1);
+	raw_write(raw, w, CF_FRAME_HDR_LEN + 3 + 5);
+	assert_int_equal(cf_conn_recv(a, &f, T_MS), 0);
+	assert_int_equal(f.id, 1);
+	cf_frame_clear(&f);
+	assert_false(cf_conn_frame_buffered(a));
+	assert_true(cf_conn_input_buffered(a));
+	cf_conn_free(a);
+	close(raw);
+}
+
+/* --------------------------------------------- blocking receive bounds */
+
+/* A conn over a socket that arrives with O_NONBLOCK set, as a dialled one
+ * may; the other end stays raw and silent. */
+static void nonblocking_half_pair(struct cf_conn **a, int *raw)
+{
+	int sv[2], fl;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fl = fcntl(sv[0], F_GETFL);
+	assert_true(fl >= 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, fl | O_NONBLOCK), 0);
+	assert_int_equal(cf_conn_new(sv[0], NULL, CF_FRAME_MAX_DEFAULT, a), 0);
+	*raw = sv[1];
+}
+
+static int64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_conn__nonblocking_socket_recv_times_out_on_time(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	int64_t t0, dt;
+	int raw;
+
+	(void)state;
+	nonblocking_half_pair(&a, &raw);
+	t0 = now_ms();
+	assert_int_equal(cf_conn_recv(a, &f, 100), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 80);
+	assert_true(dt < 100 + 2000);
+	assert_null(f.payload);
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__nonblocking_socket_recv_sleeps_not_spins(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	int64_t cpu0, cpu;
+	int raw;
+
+	(void)state;
+	nonblocking_half_pair(&a, &raw);
+	cpu0 = thread_cpu_ms();
+	assert_int_equal(cf_conn_recv(a, &f, 300), -ETIMEDOUT);
+	cpu = thread_cpu_ms() - cpu0;
+	/* A recv() that returned EAGAIN at once would burn the wait. */
+	assert_true(cpu < 100);
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__nonblocking_socket_still_receives(void **state)
+{
+	struct cf_conn *a;
+	struct cf_frame f;
+	uint8_t w[CF_FRAME_HDR_LEN + 2];
+	int raw;
+
+	(void)state;
+	nonblocking_half_pair(&a, &raw);
+	raw_header(w, 2, 9, CF_FRAME_REPLY, 4);
+	memcpy(w + CF_FRAME_HDR_LEN, "ok", 2);
+	raw_write(raw, w, sizeof(w));
+	assert_int_equal(cf_conn_recv(a, &f, T_MS), 0);
+	assert_int_equal(f.id, 9);
+	assert_int_equal(f.len, 2);
+	assert_memory_equal(f.payload, "ok", 2);
+	cf_frame_clear(&f);
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__short_timeout_after_long_one_not_stretched(void **state)
+{
+	/* The first recv leaves a 5 s receive bound on the socket; the
+	 * second must not sleep that long. */
+	struct cf_conn *a, *b;
+	struct cf_frame f;
+	int64_t t0, dt;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 1, 1, "x", 1, T_MS),
+			 0);
+	assert_int_equal(cf_conn_recv(b, &f, 5000), 0);
+	assert_int_equal(f.id, 1);
+	cf_frame_clear(&f);
+	t0 = now_ms();
+	assert_int_equal(cf_conn_recv(b, &f, 150), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 120);
+	assert_true(dt < 150 + 2000);
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
+static void test_conn__long_timeout_after_short_one_not_cut(void **state)
+{
+	/* The other way round: a short bound left on the socket must not
+	 * cut a longer wait short. */
+	struct cf_conn *a, *b;
+	struct cf_frame f;
+	int64_t t0, dt;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(cf_conn_recv(b, &f, 50), -ETIMEDOUT);
+	t0 = now_ms();
+	assert_int_equal(cf_conn_recv(b, &f, 600), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 480);
+	assert_true(dt < 600 + 2000);
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
 struct recv_arg {
 	struct cf_conn *c;
 	int rc;
@@ -423,13 +647,55 @@ static void test_conn__shutdown_wakes_blocked_recv(void **state)
 	arg = (struct recv_arg){.c = b, .rc = 1};
 	assert_int_equal(pthread_create(&th, NULL, blocked_recv, &arg), 0);
 	/* Not synchronisation: the result is the same whether the reader is
-	 * already in poll() or not; this only makes the former likely. */
+	 * already waiting or not; this only makes the former likely. */
 	nanosleep(&ts, NULL);
 	cf_conn_shutdown(b);
 	pthread_join(th, NULL);
 	assert_int_equal(arg.rc, -ECONNRESET);
 	assert_int_equal(cf_conn_send(b, CF_FRAME_REQUEST, 1, 1, "x", 1, T_MS),
 			 -EPIPE);
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
+struct timed_recv_arg {
+	struct cf_conn *c;
+	int timeout_ms;
+	int rc;
+	int64_t took_ms;
+};
+
+static void *timed_recv(void *p)
+{
+	struct timed_recv_arg *a = p;
+	struct cf_frame f;
+	int64_t t0 = now_ms();
+
+	a->rc = cf_conn_recv(a->c, &f, a->timeout_ms);
+	a->took_ms = now_ms() - t0;
+	cf_frame_clear(&f);
+	return NULL;
+}
+
+static void test_conn__shutdown_wakes_recv_blocked_with_timeout(void **state)
+{
+	/* Woken by the shutdown, not by the end of its receive bound. */
+	struct cf_conn *a, *b;
+	struct timed_recv_arg arg;
+	struct timespec ts = {0, 50 * 1000000};
+	pthread_t th;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	arg = (struct timed_recv_arg){.c = b, .timeout_ms = 30000, .rc = 1};
+	assert_int_equal(pthread_create(&th, NULL, timed_recv, &arg), 0);
+	/* Not synchronisation: the result is the same whether the reader is
+	 * already in recv() or not; this only makes the former likely. */
+	nanosleep(&ts, NULL);
+	cf_conn_shutdown(b);
+	pthread_join(th, NULL);
+	assert_int_equal(arg.rc, -ECONNRESET);
+	assert_true(arg.took_ms < 10000);
 	cf_conn_free(a);
 	cf_conn_free(b);
 }
@@ -857,7 +1123,24 @@ int main(void)
 	    cmocka_unit_test(test_conn__stall_mid_frame_times_out_within_bound),
 	    cmocka_unit_test(test_conn__stall_with_drip_feed_still_times_out),
 	    cmocka_unit_test(test_conn__idle_timeout_keeps_connection_usable),
+	    cmocka_unit_test(test_conn__frame_buffered_false_before_any_read),
+	    cmocka_unit_test(
+		test_conn__frame_buffered_when_two_came_in_one_read),
+	    cmocka_unit_test(
+		test_conn__frame_buffered_false_for_part_of_payload),
+	    cmocka_unit_test(
+		test_conn__frame_buffered_false_for_part_of_header),
+	    cmocka_unit_test(
+		test_conn__nonblocking_socket_recv_times_out_on_time),
+	    cmocka_unit_test(
+		test_conn__nonblocking_socket_recv_sleeps_not_spins),
+	    cmocka_unit_test(test_conn__nonblocking_socket_still_receives),
+	    cmocka_unit_test(
+		test_conn__short_timeout_after_long_one_not_stretched),
+	    cmocka_unit_test(test_conn__long_timeout_after_short_one_not_cut),
 	    cmocka_unit_test(test_conn__shutdown_wakes_blocked_recv),
+	    cmocka_unit_test(
+		test_conn__shutdown_wakes_recv_blocked_with_timeout),
 	    cmocka_unit_test(
 		test_conn__send_to_closed_peer_fails_without_sigpipe),
 	    cmocka_unit_test(
