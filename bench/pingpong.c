@@ -39,6 +39,7 @@ struct pp_opts {
 	double seconds;
 	unsigned int min_runs;
 	unsigned int spin_us;
+	unsigned int work_us; /* the echo side computes this long first */
 	const char *json;
 };
 
@@ -112,8 +113,21 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* The echoing side: until EOF, read a message and send it back. */
-static int echo(int fd, size_t size, unsigned int spin_us)
+/* Keeps the CPU busy for us microseconds, as a token computing a
+ * signature would: the echo side's CPU does not go idle meanwhile, but the
+ * waiting parent's does. */
+static void busy_for(unsigned int us)
+{
+	double until = bench_now() + us / 1e6;
+
+	while (bench_now() < until) {
+	}
+}
+
+/* The echoing side: until EOF, read a message, compute work_us, and send
+ * it back. */
+static int echo(int fd, size_t size, unsigned int spin_us,
+		unsigned int work_us)
 {
 	unsigned char *buf = calloc(1, size);
 	int rc = -ENOMEM;
@@ -122,6 +136,8 @@ static int echo(int fd, size_t size, unsigned int spin_us)
 		return 1;
 	for (;;) {
 		rc = read_all(fd, buf, size, spin_us);
+		if (rc == 0 && work_us > 0)
+			busy_for(work_us);
 		if (rc == 0)
 			rc = write_all(fd, buf, size);
 		if (rc != 0)
@@ -174,7 +190,7 @@ static int measure(const struct pp_opts *o, size_t size, struct pp_result *r)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(echo(sv[1], size, o->spin_us));
+		_exit(echo(sv[1], size, o->spin_us, o->work_us));
 	}
 	close(sv[1]);
 
@@ -234,7 +250,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: coffer-pingpong [--sizes N[,N...]] [--seconds S] "
 		"[--min-runs N]\n"
-		"                       [--spin-us N] [--json FILE]\n"
+		"                       [--spin-us N] [--work-us N] "
+		"[--json FILE]\n"
 		"\n"
 		"The blocking round-trip floor: a parent writes N bytes to "
 		"a forked child\nover a Unix stream socket, the child "
@@ -243,7 +260,10 @@ static void usage(FILE *fp)
 		"--spin-us N: both sides poll without blocking for up to "
 		"N us before a\nblocking read. CPU columns: user+sys of "
 		"each process per round trip\n(the child's averaged over "
-		"%d warm-up round trips too).\n",
+		"%d warm-up round trips too).\n"
+		"--work-us N: the child computes for N us before each "
+		"answer, as a token\nsigning would; the parent's CPU idles "
+		"meanwhile, as a waiting client's does.\n",
 		PP_WARMUP);
 }
 
@@ -288,6 +308,7 @@ static int parse_args(struct pp_opts *o, int argc, char **argv)
 	    {"seconds", required_argument, NULL, 't'},
 	    {"min-runs", required_argument, NULL, 'n'},
 	    {"spin-us", required_argument, NULL, 'p'},
+	    {"work-us", required_argument, NULL, 'w'},
 	    {"json", required_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -324,6 +345,11 @@ static int parse_args(struct pp_opts *o, int argc, char **argv)
 				return -EINVAL;
 			o->spin_us = (unsigned int)v;
 			break;
+		case 'w':
+			if (parse_ulong(optarg, 1000000, &v) != 0)
+				return -EINVAL;
+			o->work_us = (unsigned int)v;
+			break;
 		case 'j':
 			o->json = optarg;
 			break;
@@ -351,8 +377,8 @@ static int write_json(const struct pp_opts *o, const struct pp_result *r,
 		return -errno;
 	fprintf(fp,
 		"{\n  \"tool\": \"coffer-pingpong\",\n  \"seconds\": %g,\n"
-		"  \"spin_us\": %u,\n  \"results\": [",
-		o->seconds, o->spin_us);
+		"  \"spin_us\": %u,\n  \"work_us\": %u,\n  \"results\": [",
+		o->seconds, o->spin_us, o->work_us);
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp,
 			"%s\n    {\"size\": %zu, \"runs\": %zu, "
@@ -380,6 +406,9 @@ int main(int argc, char **argv)
 	if (o.spin_us)
 		printf("  spinning up to %u us before each blocking read\n",
 		       o.spin_us);
+	if (o.work_us)
+		printf("  the child computes for %u us before each answer\n",
+		       o.work_us);
 	for (size_t i = 0; i < o.nsizes; i++) {
 		rc = measure(&o, o.sizes[i], &r[i]);
 		if (rc != 0) {
