@@ -78,6 +78,7 @@ struct worker {
 	bool reader_busy;	/* a thread holds the read role */
 	struct idler *idle;	/* threads waiting for work, LIFO */
 	struct queued *qhead, *qtail;
+	atomic_uint nqueued; /* the queue's length, read without the lock */
 	atomic_uint inflight;	/* counted against max_inflight */
 	unsigned busy;		/* calls taken and not yet answered */
 	unsigned running_quick; /* threads running a quick call */
@@ -150,8 +151,11 @@ static void note_cost(struct worker *w, uint16_t fn,
 }
 
 /* Runs one request and answers it. Returns false when the connection must
- * close (malformed request). */
-static bool execute(struct worker *w, const struct cf_frame *f)
+ * close (malformed request). A quick call's reply is held back while more
+ * requests wait in the queue: this thread runs the next at once, and the
+ * replies go out together, one write and one wake-up of the client for
+ * several calls (the thread flushes before it waits for anything). */
+static bool execute(struct worker *w, const struct cf_frame *f, bool quick)
 {
 	struct cf_wout out;
 	struct timespec t0;
@@ -179,8 +183,13 @@ static bool execute(struct worker *w, const struct cf_frame *f)
 	atomic_fetch_sub(&w->inflight, 1);
 	switch (rc) {
 	case 0:
-		cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id, out.data,
-			     out.len, SEND_TIMEOUT_MS);
+		if (quick && atomic_load(&w->nqueued) > 0)
+			cf_conn_send_held(w->conn, CF_FRAME_REPLY, f->fn,
+					  f->id, out.data, out.len,
+					  SEND_TIMEOUT_MS);
+		else
+			cf_conn_send(w->conn, CF_FRAME_REPLY, f->fn, f->id,
+				     out.data, out.len, SEND_TIMEOUT_MS);
 		break;
 	case -ENOSYS:
 		snprintf(reason, sizeof(reason), "unknown function id %u",
@@ -281,7 +290,10 @@ static bool run_locked(struct worker *w, struct queued *q)
 		w->running_quick++;
 	pthread_mutex_unlock(&w->mu);
 
-	keep = execute(w, &q->f);
+	/* Replies held back must not wait behind a slow call. */
+	if (!quick)
+		cf_conn_flush(w->conn, SEND_TIMEOUT_MS);
+	keep = execute(w, &q->f, quick);
 
 	pthread_mutex_lock(&w->mu);
 	if (quick)
@@ -333,6 +345,7 @@ static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
 	else
 		w->qhead = q;
 	w->qtail = q;
+	atomic_fetch_add(&w->nqueued, 1);
 	return true;
 }
 
@@ -431,14 +444,17 @@ static void serve(struct worker *w)
 			w->qhead = q->next;
 			if (w->qhead == NULL)
 				w->qtail = NULL;
+			atomic_fetch_sub(&w->nqueued, 1);
 			if (!run_locked(w, q)) {
 				stop_locked(w);
 				cf_conn_shutdown(w->conn);
 			}
 			continue;
 		}
-		if (cf_log_holding()) {
+		if (cf_conn_holding(w->conn) || cf_log_holding()) {
+			/* Before this thread waits: replies, then log lines. */
 			pthread_mutex_unlock(&w->mu);
+			cf_conn_flush(w->conn, SEND_TIMEOUT_MS);
 			cf_log_flush();
 			pthread_mutex_lock(&w->mu);
 			continue;

@@ -47,6 +47,8 @@
  * that the reader gets the SSL lock between them. */
 #define TLS_WRITE_CHUNK 65536
 #define ERROR_REASON_MAX 1024
+/* Frames held back at most: a few replies' worth. */
+#define HOLD_MAX 16384
 
 struct cf_conn {
 	int fd;
@@ -63,6 +65,11 @@ struct cf_conn {
 	pthread_mutex_t send_lock;
 	pthread_mutex_t ssl_lock;
 	uint8_t *sbuf; /* TLS: header + first payload bytes; send_lock */
+	/* Whole frames held back for one later write (cf_conn_send_held);
+	 * send_lock. */
+	uint8_t *hold;
+	size_t hold_len;
+	atomic_bool holding; /* hold_len > 0, read without the lock */
 	uint8_t *rbuf; /* the reader's */
 	size_t rpos;
 	size_t rlen;
@@ -319,6 +326,7 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 	atomic_init(&c->spin_usec, 0);
 	atomic_init(&c->shut, false);
 	atomic_init(&c->rx_broken, false);
+	atomic_init(&c->holding, false);
 	c->rbuf = malloc(RBUF_LEN);
 	if (c->rbuf == NULL)
 		goto out_free_conn;
@@ -411,6 +419,10 @@ void cf_conn_free(struct cf_conn *c)
 	pthread_mutex_destroy(&c->send_lock);
 	OPENSSL_cleanse(c->rbuf, RBUF_LEN);
 	free(c->rbuf);
+	if (c->hold != NULL) {
+		OPENSSL_cleanse(c->hold, HOLD_MAX);
+		free(c->hold);
+	}
 	if (c->sbuf != NULL) {
 		OPENSSL_cleanse(c->sbuf, SBUF_LEN);
 		free(c->sbuf);
@@ -890,6 +902,23 @@ static int send_tls_locked(struct cf_conn *c, const uint8_t *hdr,
 	return 0;
 }
 
+/* Sends the held frames, if any, and wipes them (replies carry
+ * plaintexts). Caller holds send_lock. */
+static int flush_locked(struct cf_conn *c, int64_t deadline, bool *started)
+{
+	int rc;
+
+	if (c->hold_len == 0)
+		return 0;
+	rc = send_plain_locked(c, c->hold, c->hold + CF_FRAME_HDR_LEN,
+			       c->hold_len - CF_FRAME_HDR_LEN, deadline,
+			       started);
+	OPENSSL_cleanse(c->hold, c->hold_len);
+	c->hold_len = 0;
+	atomic_store(&c->holding, false);
+	return rc;
+}
+
 int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 		 const void *payload, size_t len, int timeout_ms)
 {
@@ -906,11 +935,17 @@ int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 		rc = -EPIPE;
 		goto out_unlock;
 	}
+	/* Frames held back go first, whole. */
+	rc = flush_locked(c, deadline, &started);
+	if (rc < 0)
+		goto out_broken;
+	started = false;
 	if (c->ssl == NULL)
 		rc =
 		    send_plain_locked(c, hdr, payload, len, deadline, &started);
 	else
 		rc = send_tls_locked(c, hdr, payload, len, deadline, &started);
+out_broken:
 	/* Part of a frame went out and the rest never will: the peer would
 	 * read the next frame's bytes as this one's. */
 	if (rc < 0 && started)
@@ -918,6 +953,63 @@ int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 out_unlock:
 	pthread_mutex_unlock(&c->send_lock);
 	return rc;
+}
+
+int cf_conn_send_held(struct cf_conn *c, uint16_t type, uint16_t fn,
+		      uint32_t id, const void *payload, size_t len,
+		      int timeout_ms)
+{
+	int rc = 0;
+
+	if (len > UINT32_MAX || (len > 0 && payload == NULL))
+		return -EINVAL;
+	/* TLS writes records of its own; big frames gain nothing. */
+	if (c->ssl != NULL || CF_FRAME_HDR_LEN + len > HOLD_MAX / 2)
+		return cf_conn_send(c, type, fn, id, payload, len, timeout_ms);
+	pthread_mutex_lock(&c->send_lock);
+	if (c->tx_broken || atomic_load(&c->shut)) {
+		rc = -EPIPE;
+		goto out_unlock;
+	}
+	if (c->hold == NULL) {
+		c->hold = malloc(HOLD_MAX);
+		if (c->hold == NULL)
+			goto out_send;
+	}
+	if (c->hold_len + CF_FRAME_HDR_LEN + len > HOLD_MAX)
+		goto out_send;
+	put_header(c->hold + c->hold_len, (uint32_t)len, id, type, fn);
+	if (len > 0)
+		memcpy(c->hold + c->hold_len + CF_FRAME_HDR_LEN, payload, len);
+	c->hold_len += CF_FRAME_HDR_LEN + len;
+	atomic_store(&c->holding, true);
+out_unlock:
+	pthread_mutex_unlock(&c->send_lock);
+	return rc;
+out_send:
+	/* No room: everything goes now, this frame behind the held ones. */
+	pthread_mutex_unlock(&c->send_lock);
+	return cf_conn_send(c, type, fn, id, payload, len, timeout_ms);
+}
+
+int cf_conn_flush(struct cf_conn *c, int timeout_ms)
+{
+	bool started = false;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->send_lock);
+	if (c->hold_len > 0 && !c->tx_broken && !atomic_load(&c->shut)) {
+		rc = flush_locked(c, deadline_after(timeout_ms), &started);
+		if (rc < 0 && started)
+			c->tx_broken = true;
+	}
+	pthread_mutex_unlock(&c->send_lock);
+	return rc;
+}
+
+bool cf_conn_holding(struct cf_conn *c)
+{
+	return atomic_load(&c->holding);
 }
 
 int cf_conn_send_error(struct cf_conn *c, uint32_t id, enum cf_proto_error code,

@@ -92,6 +92,18 @@ int cf_conn_recv(struct cf_conn *c, struct cf_frame *f, int timeout_ms);
 int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 		 const void *payload, size_t len, int timeout_ms);
 
+/* Like cf_conn_send, but a small frame on a plain stream may be held
+ * back, to go out with later frames in one write (one wake-up of the
+ * peer): the caller promises cf_conn_flush (or any cf_conn_send) before it
+ * waits for anything. Frames never held back: over TLS, or large. */
+int cf_conn_send_held(struct cf_conn *c, uint16_t type, uint16_t fn,
+		      uint32_t id, const void *payload, size_t len,
+		      int timeout_ms);
+/* Sends what cf_conn_send_held held back. Returns as cf_conn_send. */
+int cf_conn_flush(struct cf_conn *c, int timeout_ms);
+/* Whether frames are held back. */
+bool cf_conn_holding(struct cf_conn *c);
+
 /* Sends CF_FRAME_ERROR with code and a human-readable reason. */
 int cf_conn_send_error(struct cf_conn *c, uint32_t id, enum cf_proto_error code,
 		       const char *reason, int timeout_ms);
