@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -868,6 +869,287 @@ static void test_conn__new_takes_the_fd_even_when_it_fails(void **state)
 	close(fds[1]);
 }
 
+/* ------------------------------------------------------- held frames */
+
+/* HOLD_MAX in conn.c: the most bytes held back. */
+#define T_HOLD_MAX 16384
+
+/* Payload bytes that differ per frame, so a frame mixed up with another,
+ * cut short or shifted does not compare equal. */
+static void fill_pattern(uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+}
+
+/* Whether nothing arrives on fd within ms. */
+static bool raw_quiet(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 0;
+}
+
+/* Reads exactly len bytes from a raw stream, waiting at most T_MS for
+ * each piece. */
+static void raw_read_exact(int fd, uint8_t *p, size_t len)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		assert_int_equal(poll(&pfd, 1, T_MS), 1);
+		n = read(fd, p + have, len - have);
+		assert_true(n > 0);
+		have += (size_t)n;
+	}
+}
+
+/* Reads one frame's bytes from a raw stream and checks header and
+ * payload (fill_pattern with seed id). */
+static void raw_expect_frame(int fd, uint32_t id, uint16_t fn, size_t len)
+{
+	uint8_t *got = malloc(CF_FRAME_HDR_LEN + len);
+	uint8_t *want = malloc(CF_FRAME_HDR_LEN + len);
+
+	assert_non_null(got);
+	assert_non_null(want);
+	raw_header(want, (uint32_t)len, id, CF_FRAME_REPLY, fn);
+	fill_pattern(want + CF_FRAME_HDR_LEN, len, id);
+	raw_read_exact(fd, got, CF_FRAME_HDR_LEN + len);
+	assert_memory_equal(got, want, CF_FRAME_HDR_LEN + len);
+	free(got);
+	free(want);
+}
+
+/* Receives one frame with cf_conn_recv and checks it as above. */
+static void conn_expect_frame(struct cf_conn *c, uint32_t id, size_t len)
+{
+	struct cf_frame f;
+	uint8_t *want = malloc(len > 0 ? len : 1);
+
+	assert_non_null(want);
+	fill_pattern(want, len, id);
+	assert_int_equal(cf_conn_recv(c, &f, T_MS), 0);
+	assert_int_equal(f.id, id);
+	assert_int_equal(f.type, CF_FRAME_REPLY);
+	assert_int_equal(f.len, len);
+	if (len > 0)
+		assert_memory_equal(f.payload, want, len);
+	cf_frame_clear(&f);
+	free(want);
+}
+
+static int send_held_pattern(struct cf_conn *c, uint32_t id, uint16_t fn,
+			     size_t len)
+{
+	uint8_t *p = malloc(len > 0 ? len : 1);
+	int rc;
+
+	assert_non_null(p);
+	fill_pattern(p, len, id);
+	rc = cf_conn_send_held(c, CF_FRAME_REPLY, fn, id, len > 0 ? p : NULL,
+			       len, T_MS);
+	free(p);
+	return rc;
+}
+
+static void test_conn__held_frame_waits_for_flush(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 5, 77, 100), 0);
+	/* A short wait only: the bytes, were they sent, would already be
+	 * in the socket, since a socketpair write is synchronous. */
+	assert_true(raw_quiet(raw, 100));
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	raw_expect_frame(raw, 5, 77, 100);
+	assert_true(raw_quiet(raw, 0));
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__holding_true_while_held_false_after_flush(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_false(cf_conn_holding(a));
+	assert_int_equal(send_held_pattern(a, 1, 1, 10), 0);
+	assert_true(cf_conn_holding(a));
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	assert_false(cf_conn_holding(a));
+	raw_expect_frame(raw, 1, 1, 10);
+	cf_conn_free(a);
+	close(raw);
+}
+
+/* SOCK_SEQPACKET keeps each write a record of its own, and one recv
+ * returns one record: what the first recv gets is what the flush wrote
+ * in one call. (On a stream socket one recv would merge writes.) */
+static void test_conn__held_frames_go_out_in_one_write(void **state)
+{
+	static const size_t lens[] = {0, 1, 100, 3000, 8};
+	size_t total = 0;
+	uint8_t *got, *want, *w;
+	struct cf_conn *a;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(cf_conn_new(sv[0], NULL, CF_FRAME_MAX_DEFAULT, &a),
+			 0);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		total += CF_FRAME_HDR_LEN + lens[i];
+		assert_int_equal(
+		    send_held_pattern(a, (uint32_t)(10 + i), 3, lens[i]), 0);
+	}
+	want = malloc(total);
+	got = malloc(total + 1);
+	assert_non_null(want);
+	assert_non_null(got);
+	w = want;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		raw_header(w, (uint32_t)lens[i], (uint32_t)(10 + i),
+			   CF_FRAME_REPLY, 3);
+		fill_pattern(w + CF_FRAME_HDR_LEN, lens[i],
+			     (uint32_t)(10 + i));
+		w += CF_FRAME_HDR_LEN + lens[i];
+	}
+	assert_true(raw_quiet(sv[1], 50));
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	assert_int_equal(recv(sv[1], got, total + 1, MSG_DONTWAIT),
+			 (ssize_t)total);
+	assert_memory_equal(got, want, total);
+	assert_true(raw_quiet(sv[1], 0));
+	free(got);
+	free(want);
+	cf_conn_free(a);
+	close(sv[1]);
+}
+
+static void test_conn__send_after_held_frames_sends_them_first(void **state)
+{
+	struct cf_conn *a, *b;
+	uint8_t p[50];
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 1, 2, 20), 0);
+	assert_int_equal(send_held_pattern(a, 2, 2, 30), 0);
+	fill_pattern(p, sizeof(p), 3);
+	assert_int_equal(
+	    cf_conn_send(a, CF_FRAME_REPLY, 2, 3, p, sizeof(p), T_MS), 0);
+	assert_false(cf_conn_holding(a));
+	conn_expect_frame(b, 1, 20);
+	conn_expect_frame(b, 2, 30);
+	conn_expect_frame(b, 3, sizeof(p));
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
+/* Ten frames of 4000 bytes are far more than the hold has room for. */
+static void test_conn__held_frames_beyond_room_go_out_in_order(void **state)
+{
+	struct cf_conn *a, *b;
+	const size_t len = 4000;
+	uint32_t first_out = (T_HOLD_MAX / (CF_FRAME_HDR_LEN + 4000)) + 1;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(send_held_pattern(a, 100 + i, 9, len), 0);
+	/* The frame that found no room went out, behind all held before
+	 * it: these arrive without a flush. */
+	for (uint32_t i = 0; i < first_out; i++)
+		conn_expect_frame(b, 100 + i, len);
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	for (uint32_t i = first_out; i < 10; i++)
+		conn_expect_frame(b, 100 + i, len);
+	assert_false(cf_conn_holding(a));
+	assert_false(cf_conn_input_pending(b));
+	cf_conn_free(a);
+	cf_conn_free(b);
+}
+
+static void test_conn__large_frame_is_not_held(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 8, 4, 9000), 0);
+	assert_false(cf_conn_holding(a));
+	/* No flush: the frame is already on the wire. */
+	raw_expect_frame(raw, 8, 4, 9000);
+	cf_conn_free(a);
+	close(raw);
+}
+
+/* The largest frame held is half the hold, header included. */
+static void test_conn__frame_of_half_the_hold_is_held(void **state)
+{
+	struct cf_conn *a;
+	size_t len = T_HOLD_MAX / 2 - CF_FRAME_HDR_LEN;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 6, 4, len), 0);
+	assert_true(cf_conn_holding(a));
+	assert_true(raw_quiet(raw, 50));
+	assert_int_equal(send_held_pattern(a, 7, 4, len + 1), 0);
+	/* One byte more is sent at once, and takes the held one along. */
+	assert_false(cf_conn_holding(a));
+	raw_expect_frame(raw, 6, 4, len);
+	raw_expect_frame(raw, 7, 4, len + 1);
+	cf_conn_free(a);
+	close(raw);
+}
+
+static void test_conn__held_send_to_closed_peer_fails_without_sigpipe(
+    void **state)
+{
+	struct cf_conn *a;
+	int raw, rc;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	close(raw);
+	/* SIGPIPE's default action would end this process here. */
+	rc = send_held_pattern(a, 1, 1, 10);
+	if (rc == 0)
+		rc = cf_conn_flush(a, T_MS);
+	assert_true(rc == -EPIPE || rc == -ECONNRESET);
+	assert_false(cf_conn_holding(a));
+	cf_conn_free(a);
+}
+
+static void test_conn__flush_with_nothing_held_returns_0(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(cf_conn_flush(a, T_MS), 0); /* never held */
+	assert_int_equal(send_held_pattern(a, 1, 1, 10), 0);
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	assert_int_equal(cf_conn_flush(a, T_MS), 0); /* held, then sent */
+	raw_expect_frame(raw, 1, 1, 10);
+	assert_true(raw_quiet(raw, 50));
+	cf_conn_free(a);
+	close(raw);
+}
+
 /* ------------------------------------------------------------- hello */
 
 struct server_arg {
@@ -1152,6 +1434,19 @@ int main(void)
 	    cmocka_unit_test(test_conn__spin_mode_receives_frames),
 	    cmocka_unit_test(test_conn__many_small_frames_in_one_read),
 	    cmocka_unit_test(test_conn__new_takes_the_fd_even_when_it_fails),
+	    cmocka_unit_test(test_conn__held_frame_waits_for_flush),
+	    cmocka_unit_test(
+		test_conn__holding_true_while_held_false_after_flush),
+	    cmocka_unit_test(test_conn__held_frames_go_out_in_one_write),
+	    cmocka_unit_test(
+		test_conn__send_after_held_frames_sends_them_first),
+	    cmocka_unit_test(
+		test_conn__held_frames_beyond_room_go_out_in_order),
+	    cmocka_unit_test(test_conn__large_frame_is_not_held),
+	    cmocka_unit_test(test_conn__frame_of_half_the_hold_is_held),
+	    cmocka_unit_test(
+		test_conn__held_send_to_closed_peer_fails_without_sigpipe),
+	    cmocka_unit_test(test_conn__flush_with_nothing_held_returns_0),
 	    cmocka_unit_test(test_hello__client_and_server_agree),
 	    cmocka_unit_test(test_hello__max_frame_is_the_smaller_offer),
 	    cmocka_unit_test(test_hello__max_frame_never_below_floor),
