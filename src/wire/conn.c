@@ -903,19 +903,25 @@ static int send_tls_locked(struct cf_conn *c, const uint8_t *hdr,
 }
 
 /* Sends the held frames, if any, and wipes them (replies carry
- * plaintexts). Caller holds send_lock. */
-static int flush_locked(struct cf_conn *c, int64_t deadline, bool *started)
+ * plaintexts). They are gone either way: frames their senders were told
+ * went out and did not, leave the stream unusable (tx_broken), as a
+ * stream cut mid-frame does. Caller holds send_lock. */
+static int flush_locked(struct cf_conn *c, int64_t deadline)
 {
-	int rc;
+	bool started = false;
+	int rc = -EPIPE;
 
 	if (c->hold_len == 0)
 		return 0;
-	rc = send_plain_locked(c, c->hold, c->hold + CF_FRAME_HDR_LEN,
-			       c->hold_len - CF_FRAME_HDR_LEN, deadline,
-			       started);
+	if (!c->tx_broken && !atomic_load(&c->shut))
+		rc = send_plain_locked(c, c->hold, c->hold + CF_FRAME_HDR_LEN,
+				       c->hold_len - CF_FRAME_HDR_LEN,
+				       deadline, &started);
 	OPENSSL_cleanse(c->hold, c->hold_len);
 	c->hold_len = 0;
 	atomic_store(&c->holding, false);
+	if (rc < 0)
+		c->tx_broken = true;
 	return rc;
 }
 
@@ -936,16 +942,14 @@ int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 		goto out_unlock;
 	}
 	/* Frames held back go first, whole. */
-	rc = flush_locked(c, deadline, &started);
+	rc = flush_locked(c, deadline);
 	if (rc < 0)
-		goto out_broken;
-	started = false;
+		goto out_unlock;
 	if (c->ssl == NULL)
 		rc =
 		    send_plain_locked(c, hdr, payload, len, deadline, &started);
 	else
 		rc = send_tls_locked(c, hdr, payload, len, deadline, &started);
-out_broken:
 	/* Part of a frame went out and the rest never will: the peer would
 	 * read the next frame's bytes as this one's. */
 	if (rc < 0 && started)
@@ -994,15 +998,10 @@ out_send:
 
 int cf_conn_flush(struct cf_conn *c, int timeout_ms)
 {
-	bool started = false;
-	int rc = 0;
+	int rc;
 
 	pthread_mutex_lock(&c->send_lock);
-	if (c->hold_len > 0 && !c->tx_broken && !atomic_load(&c->shut)) {
-		rc = flush_locked(c, deadline_after(timeout_ms), &started);
-		if (rc < 0 && started)
-			c->tx_broken = true;
-	}
+	rc = flush_locked(c, deadline_after(timeout_ms));
 	pthread_mutex_unlock(&c->send_lock);
 	return rc;
 }
@@ -1059,6 +1058,10 @@ int cf_conn_close_write(struct cf_conn *c, int timeout_ms)
 	int rc = 0;
 
 	pthread_mutex_lock(&c->send_lock);
+	/* Held frames are the last ones. */
+	rc = flush_locked(c, deadline);
+	if (rc < 0)
+		goto out_unlock;
 	if (c->tx_broken || atomic_load(&c->shut)) {
 		rc = -EPIPE;
 		goto out_unlock;

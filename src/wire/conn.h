@@ -99,7 +99,9 @@ int cf_conn_send(struct cf_conn *c, uint16_t type, uint16_t fn, uint32_t id,
 int cf_conn_send_held(struct cf_conn *c, uint16_t type, uint16_t fn,
 		      uint32_t id, const void *payload, size_t len,
 		      int timeout_ms);
-/* Sends what cf_conn_send_held held back. Returns as cf_conn_send. */
+/* Sends what cf_conn_send_held held back. Returns as cf_conn_send; on
+ * failure the held frames are dropped (wiped) and the stream takes no
+ * more frames, and cf_conn_holding is false afterwards either way. */
 int cf_conn_flush(struct cf_conn *c, int timeout_ms);
 /* Whether frames are held back. */
 bool cf_conn_holding(struct cf_conn *c);

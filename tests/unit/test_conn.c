@@ -1150,6 +1150,63 @@ static void test_conn__flush_with_nothing_held_returns_0(void **state)
 	close(raw);
 }
 
+/* A frame held when the connection is shut down is dropped, not kept:
+ * a holder that flushes before it waits must not find it held forever. */
+static void test_conn__held_frame_after_shutdown_is_dropped(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 1, 1, 10), 0);
+	cf_conn_shutdown(a);
+	assert_int_equal(cf_conn_flush(a, T_MS), -EPIPE);
+	assert_false(cf_conn_holding(a));
+	assert_int_equal(cf_conn_flush(a, T_MS), 0);
+	cf_conn_free(a);
+	close(raw);
+}
+
+/* A half-close sends what is held first: held frames are the last. */
+static void test_conn__close_write_sends_held_frames_first(void **state)
+{
+	struct cf_conn *a;
+	int raw;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(send_held_pattern(a, 1, 7, 10), 0);
+	assert_int_equal(cf_conn_close_write(a, T_MS), 0);
+	assert_false(cf_conn_holding(a));
+	raw_expect_frame(raw, 1, 7, 10);
+	cf_conn_free(a);
+	close(raw);
+}
+
+/* Held frames that could not go out are lost: their senders were told
+ * they went, so nothing may follow them on the stream. */
+static void test_conn__failed_flush_breaks_the_stream(void **state)
+{
+	struct cf_conn *a;
+	int raw, rc;
+
+	(void)state;
+	half_pair(&a, &raw, CF_FRAME_MAX_DEFAULT);
+	/* Fill the socket until a send cannot start in time. */
+	do
+		rc = cf_conn_send(a, CF_FRAME_REQUEST, 1, 9, NULL, 0, 0);
+	while (rc == 0);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_int_equal(send_held_pattern(a, 1, 1, 10), 0);
+	assert_int_equal(cf_conn_flush(a, 50), -ETIMEDOUT);
+	assert_false(cf_conn_holding(a));
+	assert_int_equal(cf_conn_send(a, CF_FRAME_REQUEST, 1, 2, "x", 1, T_MS),
+			 -EPIPE);
+	cf_conn_free(a);
+	close(raw);
+}
+
 /* ------------------------------------------------------------- hello */
 
 struct server_arg {
@@ -1447,6 +1504,9 @@ int main(void)
 	    cmocka_unit_test(
 		test_conn__held_send_to_closed_peer_fails_without_sigpipe),
 	    cmocka_unit_test(test_conn__flush_with_nothing_held_returns_0),
+	    cmocka_unit_test(test_conn__held_frame_after_shutdown_is_dropped),
+	    cmocka_unit_test(test_conn__close_write_sends_held_frames_first),
+	    cmocka_unit_test(test_conn__failed_flush_breaks_the_stream),
 	    cmocka_unit_test(test_hello__client_and_server_agree),
 	    cmocka_unit_test(test_hello__max_frame_is_the_smaller_offer),
 	    cmocka_unit_test(test_hello__max_frame_never_below_floor),
