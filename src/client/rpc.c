@@ -154,16 +154,43 @@ static int futex_wait_until(_Atomic uint32_t *word, uint32_t val,
 	return errno;
 }
 
-/* Tells the caller of p what happened (P_ROLE or P_DONE), waking it if it
- * sleeps. With P_DONE p may be gone once the store is seen; the wake-up
- * then reaches no one, or is a spurious one for a later user of the same
- * stack address, which every futex waiter tolerates. */
-static void tell(struct pending *p, uint32_t what)
+static void futex_wake_one(uint32_t *word)
 {
-	if (atomic_exchange_explicit(&p->state, what, memory_order_acq_rel) ==
+	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL,
+		0);
+}
+
+/* Futex words to wake once the lock is dropped: waking a sleeping thread
+ * can cost tens of microseconds on a VM, and every other caller would
+ * wait for the lock meanwhile. */
+#define WAKES_MAX 16
+struct wakes {
+	uint32_t *word[WAKES_MAX];
+	unsigned n;
+};
+
+static void wake_all(struct wakes *wk)
+{
+	for (unsigned i = 0; i < wk->n; i++)
+		futex_wake_one(wk->word[i]);
+	wk->n = 0;
+}
+
+/* Tells the caller of p what happened (P_ROLE or P_DONE), waking it if it
+ * sleeps: later through wk, or at once when wk is NULL or full. With
+ * P_DONE p may be gone once the store is seen; the wake-up then reaches no
+ * one, or is a spurious one for a later user of the same stack address,
+ * which every futex waiter tolerates (a private futex wake only hashes the
+ * address). */
+static void tell(struct pending *p, uint32_t what, struct wakes *wk)
+{
+	if (atomic_exchange_explicit(&p->state, what, memory_order_acq_rel) !=
 	    P_SLEEP)
-		syscall(SYS_futex, (uint32_t *)&p->state,
-			FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+		return;
+	if (wk != NULL && wk->n < WAKES_MAX)
+		wk->word[wk->n++] = (uint32_t *)&p->state;
+	else
+		futex_wake_one((uint32_t *)&p->state);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -183,8 +210,9 @@ static void rconn_put_locked(struct rconn *rc, struct rconn **to_free)
 }
 
 /* p is answered (or failed): off the list, its in-flight slot free, its
- * caller told. Caller holds the lock. */
-static void complete_locked(struct rconn *rc, struct pending *p)
+ * caller told (woken through wk). Caller holds the lock. */
+static void complete_locked(struct rconn *rc, struct pending *p,
+			    struct wakes *wk)
 {
 	for (struct pending **pp = &rc->pending; *pp != NULL;
 	     pp = &(*pp)->next) {
@@ -197,11 +225,11 @@ static void complete_locked(struct rconn *rc, struct pending *p)
 	rc->inflight--;
 	/* Callers waiting for a slot; no system call when there are none. */
 	pthread_cond_broadcast(&rpc.cond);
-	tell(p, P_DONE);
+	tell(p, P_DONE, wk);
 }
 
-/* The reader leaves: the oldest caller still waiting takes the role. */
-static void hand_role_locked(struct rconn *rc)
+/* The reader leaves: a caller still waiting takes the role. */
+static void hand_role_locked(struct rconn *rc, struct wakes *wk)
 {
 	struct pending *q;
 
@@ -210,7 +238,7 @@ static void hand_role_locked(struct rconn *rc)
 	for (q = rc->pending; q != NULL; q = q->next) {
 		uint32_t st = atomic_load(&q->state);
 		if (st == P_WAIT || st == P_SLEEP) {
-			tell(q, P_ROLE);
+			tell(q, P_ROLE, wk);
 			return;
 		}
 	}
@@ -226,7 +254,7 @@ static void rconn_kill_locked(struct rconn *rc, int err, struct rconn **to_free)
 		while (rc->pending != NULL) {
 			struct pending *p = rc->pending;
 			p->err = err;
-			complete_locked(rc, p);
+			complete_locked(rc, p, NULL);
 		}
 	}
 	if (rpc.cur == rc) {
@@ -397,7 +425,8 @@ void cf_rpc_forget(void)
  * server says it is closing the connection (an error frame with id 0:
  * shutdown, idleness, a limit), or -EPROTO when it broke the protocol (a
  * reply nobody asked for, or of the wrong function). */
-static int deliver_locked(struct rconn *rc, struct cf_frame *f)
+static int deliver_locked(struct rconn *rc, struct cf_frame *f,
+			  struct wakes *wk)
 {
 	struct pending *p;
 
@@ -435,14 +464,16 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f)
 	} else {
 		return -EPROTO;
 	}
-	complete_locked(rc, p);
+	complete_locked(rc, p, wk);
 	return 0;
 }
 
 /* Reads frames until p is answered or rc fails. Called with the lock held
- * and the read role taken; returns with the lock held. */
+ * and the read role taken; returns with the lock held and wake-ups still
+ * due in wk. */
 static void read_locked(struct rconn *rc, struct pending *p,
-			const struct timespec *deadline, struct rconn **to_free)
+			const struct timespec *deadline, struct rconn **to_free,
+			struct wakes *wk)
 {
 	while (!p->done && !rc->dead) {
 		struct cf_frame f;
@@ -454,6 +485,7 @@ static void read_locked(struct rconn *rc, struct pending *p,
 		}
 		memset(&f, 0, sizeof(f));
 		pthread_mutex_unlock(&rpc.lock);
+		wake_all(wk);
 		r = cf_conn_recv(rc->conn, &f, left);
 		pthread_mutex_lock(&rpc.lock);
 		if (r == -ETIMEDOUT) {
@@ -465,7 +497,7 @@ static void read_locked(struct rconn *rc, struct pending *p,
 			rconn_kill_locked(rc, r, to_free);
 			break;
 		}
-		r = deliver_locked(rc, &f);
+		r = deliver_locked(rc, &f, wk);
 		if (r == -EPROTO)
 			cf_warn("coffer-client: protocol violation from "
 				"server (frame type %u, id %u); dropping the "
@@ -501,13 +533,15 @@ static bool take_role(struct rconn *rc)
 }
 
 /* Reads as the reader until p is answered, then hands the role on.
- * Caller holds the lock and took the role. */
+ * Caller holds the lock and took the role; it wakes wk once it drops the
+ * lock. */
 static void lead_locked(struct rconn *rc, struct pending *p,
-			const struct timespec *deadline, struct rconn **to_free)
+			const struct timespec *deadline, struct rconn **to_free,
+			struct wakes *wk)
 {
-	read_locked(rc, p, deadline, to_free);
+	read_locked(rc, p, deadline, to_free, wk);
 	atomic_store(&rc->reading, false);
-	hand_role_locked(rc);
+	hand_role_locked(rc, wk);
 }
 
 /* Waits until p is answered, reading when told to. Without the lock. */
@@ -521,14 +555,17 @@ static void wait_reply(struct rconn *rc, struct pending *p,
 		if (st == P_DONE)
 			return;
 		if (st == P_ROLE) {
+			struct wakes wk = {.n = 0};
+
 			pthread_mutex_lock(&rpc.lock);
 			if (!p->done && take_role(rc)) {
-				lead_locked(rc, p, deadline, to_free);
+				lead_locked(rc, p, deadline, to_free, &wk);
 			} else if (!p->done) {
 				/* Someone else took the role meanwhile. */
 				atomic_store(&p->state, P_WAIT);
 			}
 			pthread_mutex_unlock(&rpc.lock);
+			wake_all(&wk);
 			continue;
 		}
 		if (st == P_WAIT &&
@@ -622,9 +659,12 @@ static CK_RV roundtrip_once(struct cf_client_call *c,
 		pthread_mutex_unlock(&rpc.lock);
 	} else if (take_role(rc)) {
 		/* Nobody reads: this caller does, until its reply is in. */
+		struct wakes wk = {.n = 0};
+
 		pthread_mutex_lock(&rpc.lock);
-		lead_locked(rc, &p, deadline, &to_free);
+		lead_locked(rc, &p, deadline, &to_free, &wk);
 		pthread_mutex_unlock(&rpc.lock);
+		wake_all(&wk);
 	}
 	wait_reply(rc, &p, deadline, &to_free);
 
