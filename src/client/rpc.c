@@ -24,17 +24,16 @@
 #include "client/client.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "common/futex.h"
 #include "common/log.h"
 
 /* What a waiting caller is told, in its futex word. */
@@ -137,60 +136,37 @@ static int ms_left(const struct timespec *d)
 	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
-/* ---- futex words ------------------------------------------------------ */
-
-/* Sleeps while *word is val, until deadline (CLOCK_MONOTONIC). Returns 0
- * when woken or the word changed, ETIMEDOUT, or EINTR; spurious returns
- * are possible, so callers look at the word again. */
-static int futex_wait_until(_Atomic uint32_t *word, uint32_t val,
-			    const struct timespec *deadline)
-{
-	long r = syscall(SYS_futex, (uint32_t *)word,
-			 FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, deadline,
-			 NULL, FUTEX_BITSET_MATCH_ANY);
-
-	if (r == 0 || errno == EAGAIN)
-		return 0;
-	return errno;
-}
-
-static void futex_wake_one(uint32_t *word)
-{
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL,
-		0);
-}
+/* ---- waking callers --------------------------------------------------- */
 
 /* Futex words to wake once the lock is dropped: waking a sleeping thread
  * can cost tens of microseconds on a VM, and every other caller would
  * wait for the lock meanwhile. */
 #define WAKES_MAX 16
 struct wakes {
-	uint32_t *word[WAKES_MAX];
+	_Atomic uint32_t *word[WAKES_MAX];
 	unsigned n;
 };
 
 static void wake_all(struct wakes *wk)
 {
 	for (unsigned i = 0; i < wk->n; i++)
-		futex_wake_one(wk->word[i]);
+		cf_futex_wake(wk->word[i]);
 	wk->n = 0;
 }
 
 /* Tells the caller of p what happened (P_ROLE or P_DONE), waking it if it
  * sleeps: later through wk, or at once when wk is NULL or full. With
- * P_DONE p may be gone once the store is seen; the wake-up then reaches no
- * one, or is a spurious one for a later user of the same stack address,
- * which every futex waiter tolerates (a private futex wake only hashes the
- * address). */
+ * P_DONE p may be gone once the store is seen; the wake-up is harmless
+ * then (futex.h). */
 static void tell(struct pending *p, uint32_t what, struct wakes *wk)
 {
 	if (atomic_exchange_explicit(&p->state, what, memory_order_acq_rel) !=
 	    P_SLEEP)
 		return;
 	if (wk != NULL && wk->n < WAKES_MAX)
-		wk->word[wk->n++] = (uint32_t *)&p->state;
+		wk->word[wk->n++] = &p->state;
 	else
-		futex_wake_one((uint32_t *)&p->state);
+		cf_futex_wake(&p->state);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -571,7 +547,7 @@ static void wait_reply(struct rconn *rc, struct pending *p,
 		if (st == P_WAIT &&
 		    !atomic_compare_exchange_strong(&p->state, &st, P_SLEEP))
 			continue;
-		if (futex_wait_until(&p->state, P_SLEEP, deadline) ==
+		if (cf_futex_wait(&p->state, P_SLEEP, deadline) ==
 		    ETIMEDOUT) {
 			pthread_mutex_lock(&rpc.lock);
 			if (!p->done)

@@ -9,7 +9,8 @@
  * and every further one already whole in the receive buffer, into a
  * queue. A thread that is free takes the oldest queued request and runs
  * it; with none queued it takes the read role; with that taken too it
- * sleeps on a condition of its own, so a wake-up wakes exactly one thread.
+ * sleeps on a futex word of its own, so a wake-up wakes exactly one
+ * thread, after the waker has dropped the lock.
  * So under load a thread that finishes a call goes straight on to the
  * next request without sleeping or waking anyone, and a single-threaded
  * client is served by one thread that reads, runs and answers in turn.
@@ -35,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/futex.h"
 #include "common/log.h"
 #include "pkcs11/functions_table.h"
 #include "server/access.h"
@@ -53,10 +55,10 @@
 /* Requests over which one concurrent arrival is remembered. */
 #define CONCURRENT_WINDOW 64
 
-/* A thread waiting for work. */
+/* A thread waiting for work, asleep on its futex word (common/futex.h),
+ * so the thread that calls it can wake it after dropping w->mu. */
 struct idler {
-	pthread_cond_t cv;
-	bool called;
+	_Atomic uint32_t called;
 	struct idler *next;
 };
 
@@ -102,11 +104,14 @@ static void *serve_thread(void *arg);
 static void stop_locked(struct worker *w)
 {
 	w->stop = true;
-	for (struct idler *i = w->idle; i != NULL; i = i->next) {
-		i->called = true;
-		pthread_cond_signal(&i->cv);
+	while (w->idle != NULL) {
+		struct idler *i = w->idle;
+
+		/* Asleep or not, it cannot leave before it gets w->mu. */
+		w->idle = i->next;
+		atomic_store(&i->called, 1);
+		cf_futex_wake(&i->called);
 	}
-	w->idle = NULL;
 	if (w->busy == 0)
 		pthread_cond_broadcast(&w->drained);
 }
@@ -223,17 +228,18 @@ static bool execute(struct worker *w, const struct cf_frame *f, bool quick)
 	return keep;
 }
 
-/* Wakes an idle thread, or starts a new one. One more thread than calls
+/* Calls an idle thread, or starts a new one. One more thread than calls
  * may run, so that a frame over the limit is read and refused instead of
- * waiting unseen. Caller holds w->mu. */
-static void call_helper_locked(struct worker *w)
+ * waiting unseen. Caller holds w->mu, and wakes *wake (if set) once it
+ * has dropped it. */
+static void call_helper_locked(struct worker *w, _Atomic uint32_t **wake)
 {
 	struct idler *i = w->idle;
 
 	if (i != NULL) {
 		w->idle = i->next;
-		i->called = true;
-		pthread_cond_signal(&i->cv);
+		atomic_store(&i->called, 1);
+		*wake = &i->called;
 	} else if (w->nthreads < w->max_inflight) {
 		if (pthread_create(&w->threads[w->nthreads], NULL, serve_thread,
 				   w) == 0)
@@ -274,6 +280,7 @@ static bool more_input_locked(struct worker *w)
 static bool run_locked(struct worker *w, struct queued *q)
 {
 	bool quick = expect_quick(w, q->f.fn), keep;
+	_Atomic uint32_t *wake = NULL;
 
 	if (w->stop) {
 		atomic_fetch_sub(&w->inflight, 1);
@@ -285,10 +292,12 @@ static bool run_locked(struct worker *w, struct queued *q)
 	if (!quick || (w->running_quick < w->max_quick &&
 		       (w->qhead != NULL ||
 			(!w->reader_busy && more_input_locked(w)))))
-		call_helper_locked(w);
+		call_helper_locked(w, &wake);
 	if (quick)
 		w->running_quick++;
 	pthread_mutex_unlock(&w->mu);
+	if (wake != NULL)
+		cf_futex_wake(wake);
 
 	/* Replies held back must not wait behind a slow call. */
 	if (!quick)
@@ -417,14 +426,14 @@ static void read_requests_locked(struct worker *w)
  * stopping. Caller holds w->mu. */
 static void wait_for_work_locked(struct worker *w)
 {
-	struct idler me = {.called = false};
+	struct idler me = {.next = w->idle};
 
-	pthread_cond_init(&me.cv, NULL);
-	me.next = w->idle;
+	atomic_init(&me.called, 0);
 	w->idle = &me;
-	while (!me.called)
-		pthread_cond_wait(&me.cv, &w->mu);
-	pthread_cond_destroy(&me.cv);
+	pthread_mutex_unlock(&w->mu);
+	while (atomic_load(&me.called) == 0)
+		cf_futex_wait(&me.called, 0, NULL);
+	pthread_mutex_lock(&w->mu);
 }
 
 static void serve(struct worker *w)
