@@ -149,6 +149,15 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 	if (r != 0)
 		return r;
 	r = cf_hello_client(c, conf->connect_timeout_ms, hello);
+	if (r != 0 && hello->refused != 0) {
+		cf_warn("coffer-client: %s: the server refused the "
+			"connection: %s",
+			conf->server,
+			hello->refused_reason[0] != '\0' ? hello->refused_reason
+							 : "no reason given");
+		cf_conn_free(c);
+		return r;
+	}
 	if (r != 0) {
 		cf_warn("coffer-client: %s: hello failed: %s", conf->server,
 			strerror(-r));

@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "server/server.h"
+#include "wire/conn.h"
 #include "wire/tls.h"
 
 #define MAX_LISTENERS 16
@@ -368,6 +369,26 @@ static void peer_addr(const struct sockaddr_storage *ss, char *out,
 	snprintf(out, outlen, "%s:%u", host, port);
 }
 
+/* Closes a connection over max_clients. On a Unix socket the client
+ * first gets an error frame in place of its hello reply, without waiting
+ * for its hello (the acceptor never blocks on a client): closing a Unix
+ * socket with the hello unread still delivers the frame. Over TCP that
+ * close would reset the connection and lose the frame, and over TLS no
+ * frame can go before the handshake, so those are only closed. */
+static void refuse_busy(int fd, enum cf_listen_kind kind)
+{
+	struct cf_conn *c = NULL;
+
+	if (kind != CF_LISTEN_UNIX) {
+		close(fd);
+		return;
+	}
+	if (cf_conn_new(fd, NULL, CF_FRAME_MAX_DEFAULT, &c) != 0)
+		return; /* fd closed */
+	(void)cf_conn_send_error(c, 0, CF_PERR_LIMIT, "too many clients", 0);
+	cf_conn_free(c);
+}
+
 static void accept_one(struct daemon *d, struct listener *l)
 {
 	struct sockaddr_storage ss;
@@ -399,7 +420,7 @@ static void accept_one(struct daemon *d, struct listener *l)
 	if (d->nworkers >= d->conf->max_clients) {
 		cf_warn("conn=%lu %s: refused: max_clients (%lu) reached",
 			a.conn_id, a.addr, d->conf->max_clients);
-		close(fd);
+		refuse_busy(fd, l->kind);
 		return;
 	}
 	pid = fork();

@@ -121,6 +121,10 @@ struct cf_hello {
 	uint16_t version;
 	uint32_t max_frame;    /* min of both sides' offers */
 	uint32_t max_inflight; /* server's per-client limit */
+	/* cf_hello_client: the server's refusal, when it sent one in place
+	 * of its reply (the call returns -EPROTO): code 0 for none. */
+	uint32_t refused;
+	char refused_reason[128];
 };
 
 int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out);

@@ -70,9 +70,17 @@ int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out)
 	rc = cf_conn_recv(c, &f, timeout_ms);
 	if (rc < 0)
 		return rc;
+	if (f.type == CF_FRAME_ERROR) {
+		/* The server refused us, and says why. */
+		if (cf_conn_parse_error(&f, &out->refused, out->refused_reason,
+					sizeof(out->refused_reason)) != 0 ||
+		    out->refused == 0)
+			out->refused = CF_PERR_MALFORMED;
+		rc = -EPROTO;
+		goto out_clear;
+	}
 	if (f.type != CF_FRAME_HELLO_REPLY || f.len < REPLY_LEN ||
 	    memcmp(f.payload, magic, sizeof(magic)) != 0) {
-		/* CF_FRAME_ERROR included: the server refused us. */
 		rc = -EPROTO;
 		goto out_clear;
 	}

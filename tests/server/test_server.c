@@ -268,7 +268,8 @@ static void test_server__uid_not_allowed_is_denied(void **state)
 	assert_int_equal(
 	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
 	/* The refusal arrives in place of the hello reply. */
-	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	assert_int_equal(cf_hello_client(c, T_MS, &hello), -EPROTO);
+	assert_int_equal(hello.refused, CF_PERR_DENIED);
 	cf_conn_free(c);
 	assert_true(h_wait_log("not in allow_uid"));
 	assert_int_equal(h_stop(pid), 0);
@@ -743,7 +744,10 @@ static void test_server__max_clients_refuses_one_more(void **state)
 	h_connect(&a);
 	assert_int_equal(
 	    cf_conn_new(h_unix_fd(), NULL, CF_FRAME_MAX_DEFAULT, &c), 0);
-	assert_int_not_equal(cf_hello_client(c, T_MS, &hello), 0);
+	/* Told why, not just dropped. */
+	assert_int_equal(cf_hello_client(c, T_MS, &hello), -EPROTO);
+	assert_int_equal(hello.refused, CF_PERR_LIMIT);
+	assert_string_equal(hello.refused_reason, "too many clients");
 	cf_conn_free(c);
 	assert_int_equal(h_get_info(&a), CKR_OK);
 	h_close(&a);

@@ -1420,6 +1420,9 @@ static void test_hello__client_given_error_frame_is_eproto(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(sv.rc, 0);
 	assert_int_equal(cl.version, 0);
+	/* What the server said is the caller's to report. */
+	assert_int_equal(cl.refused, CF_PERR_VERSION);
+	assert_string_equal(cl.refused_reason, "no common version");
 	cf_conn_free(a);
 	cf_conn_free(b);
 }
