@@ -675,9 +675,18 @@ out_free_conn:
 	pthread_mutex_lock(&w.mu);
 	w.closed = true;
 	pthread_mutex_unlock(&w.mu);
+	if (w.sig_started) {
+		/* w lives on this stack: the signal thread must be gone
+		 * before it is. A signal of its own ends its wait; with
+		 * closed set it touches nothing else. */
+		pthread_kill(w.sig_thread, SIGTERM);
+		pthread_join(w.sig_thread, NULL);
+	}
 	/* Closing the socket last tells the client that C_Finalize of the
 	 * module is done (its C_Finalize waits for this). */
 	cf_conn_free(w.conn);
 out:
+	pthread_cond_destroy(&w.drained);
+	pthread_mutex_destroy(&w.mu);
 	return status;
 }

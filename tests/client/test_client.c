@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -472,9 +473,8 @@ static void test_client__silent_after_hello_times_out(void **state)
 
 struct looper {
 	CK_SESSION_HANDLE s;
-	volatile bool stop;
-	CK_RV first_error;
-	unsigned long ok;
+	_Atomic CK_RV first_error;
+	atomic_ulong ok;
 };
 
 static void *loop_calls(void *arg)
@@ -482,14 +482,14 @@ static void *loop_calls(void *arg)
 	struct looper *l = arg;
 	uint8_t buf[32];
 
-	while (!l->stop) {
+	for (;;) {
 		CK_RV rv = p11->C_GenerateRandom(l->s, buf, sizeof(buf));
 
 		if (rv != CKR_OK) {
-			l->first_error = rv;
+			atomic_store(&l->first_error, rv);
 			break;
 		}
-		l->ok++;
+		atomic_fetch_add(&l->ok, 1);
 	}
 	return NULL;
 }
@@ -509,7 +509,7 @@ static void test_client__cofferd_killed_mid_call_recovers(void **state)
 	l.s = open_session(slot);
 	assert_int_equal(pthread_create(&th, NULL, loop_calls, &l), 0);
 	/* Let calls flow, then kill acceptor and worker at once. */
-	while (l.ok < 50 && l.first_error == CKR_OK)
+	while (atomic_load(&l.ok) < 50 && atomic_load(&l.first_error) == CKR_OK)
 		usleep(1000);
 	cofferd_stop(SIGKILL);
 	pthread_join(th, NULL);
