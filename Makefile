@@ -1,11 +1,16 @@
 # coffer top-level Makefile: installs what the build needs, then drives Meson.
-# `make` builds, `make check` runs every test (plain and ASan+UBSan builds),
+# `make` builds, `make check` runs every test (plain and ASan+UBSan builds,
+# and the threaded parts again under ThreadSanitizer),
 # `make demo` runs the main job end to end, `make bench` runs coffer-bench,
 # `make fuzz` runs every libFuzzer target for FUZZ_TIME seconds each.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
+# What runs under ThreadSanitizer: the code whose threads share state
+# (the connection layer, cofferd's workers, the client's multiplexing).
+TSAN_TESTS = conn cofferd client remote-threads remote-session remote-crypto
 FUZZ_TIME  ?= 300
 MESON_OPTS ?=
 DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
@@ -51,19 +56,25 @@ $(FUZZ_BUILD)/build.ninja: | deps
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
 	  -Db_lundef=false --buildtype=debug -Dsanitized=true $(MESON_OPTS)
 
+$(TSAN_BUILD)/build.ninja: | deps
+	meson setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread \
+	  -Db_lundef=false $(MESON_OPTS)
+
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-check: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
+check: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja $(TSAN_BUILD)/build.ninja
 	ninja -C $(BUILD)
 	ninja -C $(ASAN_BUILD)
 	ninja -C $(FUZZ_BUILD) fuzz
+	ninja -C $(TSAN_BUILD)
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs --no-rebuild --num-processes 2 || rc=1; \
 	meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite unit --suite api --suite crash --suite interop || rc=1; \
 	meson test -C $(FUZZ_BUILD) --print-errorlogs --no-rebuild --num-processes 2 --suite fuzz || rc=1; \
+	meson test -C $(TSAN_BUILD) --print-errorlogs --no-rebuild --num-processes 2 $(TSAN_TESTS) || rc=1; \
 	python3 tests/summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json \
-	  $(FUZZ_BUILD)/meson-logs/testlog.json || rc=1; \
+	  $(FUZZ_BUILD)/meson-logs/testlog.json $(TSAN_BUILD)/meson-logs/testlog.json || rc=1; \
 	exit $$rc
 
 # Every target for FUZZ_TIME seconds, one after the other, each on a copy
@@ -99,4 +110,4 @@ uninstall:
 	ninja -C $(BUILD) uninstall
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
