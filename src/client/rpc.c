@@ -444,19 +444,22 @@ static int deliver_locked(struct rconn *rc, struct cf_frame *f,
 	return 0;
 }
 
-/* Reads frames until p is answered or rc fails. Called with the lock held
+/* Reads frames until p is answered or rc fails, and then those already
+ * whole in the buffer too: each one it delivers is one caller less that
+ * may need the read role handed on (a wake-up). Called with the lock held
  * and the read role taken; returns with the lock held and wake-ups still
  * due in wk. */
 static void read_locked(struct rconn *rc, struct pending *p,
 			const struct timespec *deadline, struct rconn **to_free,
 			struct wakes *wk)
 {
-	while (!p->done && !rc->dead) {
+	while ((!p->done || cf_conn_frame_buffered(rc->conn)) && !rc->dead) {
 		struct cf_frame f;
 		int r, left = ms_left(deadline);
 
 		if (left == 0) {
-			rconn_kill_locked(rc, -ETIMEDOUT, to_free);
+			if (!p->done)
+				rconn_kill_locked(rc, -ETIMEDOUT, to_free);
 			break;
 		}
 		memset(&f, 0, sizeof(f));
