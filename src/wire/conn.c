@@ -381,6 +381,11 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 		/* A WANT_WRITE retry may come with the buffer anywhere
 		 * (we retry with the same one, but say so anyway). */
 		SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		/* One recv() takes in whatever has arrived, instead of a
+		 * record header and then its body. Every SSL_read comes
+		 * before any poll(), and input_pending asks
+		 * SSL_has_pending, so bytes read ahead are never slept on. */
+		SSL_set_read_ahead(ssl, 1);
 	}
 	if (pthread_mutex_init(&c->send_lock, NULL) != 0)
 		goto out_close_wake;
@@ -665,7 +670,8 @@ bool cf_conn_input_pending(struct cf_conn *c)
 		return true;
 	if (c->ssl != NULL) {
 		pthread_mutex_lock(&c->ssl_lock);
-		pending = SSL_pending(c->ssl) > 0;
+		/* Records read ahead but not yet decrypted count too. */
+		pending = SSL_has_pending(c->ssl) == 1;
 		pthread_mutex_unlock(&c->ssl_lock);
 		if (pending)
 			return true;
