@@ -421,6 +421,32 @@ static void test_tls__frames_read_ahead_count_as_pending(void **state)
 	cf_conn_free(c);
 }
 
+/* A reader that found nothing waits in poll() first: a silent peer
+ * must still end the wait at the deadline, and the stream stays usable
+ * for the frames that come after. */
+static void test_tls__recv_from_silent_peer_times_out_and_recovers(
+    void **state)
+{
+	struct cf_conn *s, *c;
+	struct cf_frame f;
+
+	(void)state;
+	tls_pair(&s, &c);
+	assert_int_equal(cf_conn_recv(s, &f, 50), -ETIMEDOUT);
+	assert_int_equal(cf_conn_recv(s, &f, 0), -ETIMEDOUT);
+	for (uint32_t id = 1; id <= 2; id++) {
+		assert_int_equal(cf_conn_send(c, CF_FRAME_REQUEST, 5, id,
+					      "ping", 4, T_MS),
+				 0);
+		assert_int_equal(cf_conn_recv(s, &f, T_MS), 0);
+		assert_int_equal(f.id, id);
+		assert_int_equal(f.len, 4);
+		cf_frame_clear(&f);
+	}
+	cf_conn_free(s);
+	cf_conn_free(c);
+}
+
 static void test_tls__hello_over_tls(void **state)
 {
 	struct cf_conn *s, *c;
@@ -639,6 +665,8 @@ int main(void)
 	    cmocka_unit_test(test_tls__fingerprint_hex_form),
 	    cmocka_unit_test(test_tls__frames_round_trip),
 	    cmocka_unit_test(test_tls__frames_read_ahead_count_as_pending),
+	    cmocka_unit_test(
+		test_tls__recv_from_silent_peer_times_out_and_recovers),
 	    cmocka_unit_test(test_tls__hello_over_tls),
 	    cmocka_unit_test(test_tls__concurrent_sends_and_reads_stay_intact),
 	    cmocka_unit_test(
