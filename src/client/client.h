@@ -60,6 +60,8 @@ int cf_client_parse_tls(const char *server, char *host, size_t hostlen,
  * -errno; *out owns the socket. Blocks at most about connect_timeout_ms. */
 int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 		   struct cf_conn **out, struct cf_hello *hello);
+/* Forgets earlier failures: the next one is an error line again. */
+void cf_client_dial_reset(void);
 
 /* ---- library state and calls (library.c, rpc.c) ---------------------- */
 

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -110,11 +111,31 @@ static int dial_tcp(const char *host, const char *port, int timeout_ms,
 	return last;
 }
 
+/* Whether the last attempt failed: an application retries on every call,
+ * so only the first failure in a row is an error line (with why), and the
+ * next success says the server is back. */
+static atomic_bool failing;
+
+static void dial_failed(const struct cf_client_conf *conf, const char *why)
+{
+	if (!atomic_exchange(&failing, true))
+		cf_error("coffer-client: %s: %s (CKR_DEVICE_ERROR until it "
+			 "works; further failures are logged at debug level)",
+			 conf->server, why);
+	else
+		cf_debug("coffer-client: %s: %s", conf->server, why);
+}
+
+void cf_client_dial_reset(void)
+{
+	atomic_store(&failing, false);
+}
+
 int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 		   struct cf_conn **out, struct cf_hello *hello)
 {
 	struct cf_conn *c = NULL;
-	char host[256], port[16], err[256];
+	char host[256], port[16], err[256], why[320];
 	SSL *ssl = NULL;
 	int fd = -1, r;
 
@@ -124,46 +145,53 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 	} else {
 		if (ctx == NULL ||
 		    cf_client_parse_tls(conf->server, host, sizeof(host), port,
-					sizeof(port)) != 0)
+					sizeof(port)) != 0) {
+			dial_failed(conf, "not a usable server address");
 			return -EINVAL;
+		}
 		r = dial_tcp(host, port, conf->connect_timeout_ms, &fd);
 		if (r == 0) {
 			r = cf_tls_connect(ctx, fd, host,
 					   conf->connect_timeout_ms, &ssl, err,
 					   sizeof(err));
 			if (r != 0) {
-				cf_warn("coffer-client: %s: %s", conf->server,
-					err);
+				snprintf(why, sizeof(why), "TLS: %s", err);
+				dial_failed(conf, why);
 				close(fd);
 				return r;
 			}
 		}
 	}
 	if (r != 0) {
-		cf_debug("coffer-client: %s: %s", conf->server, strerror(-r));
+		snprintf(why, sizeof(why), "cannot connect: %s",
+			 strerror(-r));
+		dial_failed(conf, why);
 		return r;
 	}
 	/* fd and ssl belong to the connection from here on, even when
 	 * cf_conn_new fails. */
 	r = cf_conn_new(fd, ssl, CF_FRAME_MAX_DEFAULT, &c);
-	if (r != 0)
-		return r;
-	r = cf_hello_client(c, conf->connect_timeout_ms, hello);
-	if (r != 0 && hello->refused != 0) {
-		cf_warn("coffer-client: %s: the server refused the "
-			"connection: %s",
-			conf->server,
-			hello->refused_reason[0] != '\0' ? hello->refused_reason
-							 : "no reason given");
-		cf_conn_free(c);
-		return r;
-	}
 	if (r != 0) {
-		cf_warn("coffer-client: %s: hello failed: %s", conf->server,
-			strerror(-r));
+		dial_failed(conf, strerror(-r));
+		return r;
+	}
+	r = cf_hello_client(c, conf->connect_timeout_ms, hello);
+	if (r != 0) {
+		if (hello->refused != 0)
+			snprintf(why, sizeof(why),
+				 "the server refused the connection: %s",
+				 hello->refused_reason[0] != '\0'
+				     ? hello->refused_reason
+				     : "no reason given");
+		else
+			snprintf(why, sizeof(why), "hello failed: %s",
+				 strerror(-r));
+		dial_failed(conf, why);
 		cf_conn_free(c);
 		return r;
 	}
+	if (atomic_exchange(&failing, false))
+		cf_info("coffer-client: %s: connected again", conf->server);
 	cf_conn_set_max_frame(c, hello->max_frame);
 	*out = c;
 	return 0;

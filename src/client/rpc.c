@@ -298,6 +298,7 @@ static CK_RV connect_locked(const struct timespec *deadline)
 void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls)
 {
 	pthread_once(&cond_once, rpc_cond_init);
+	cf_client_dial_reset();
 	pthread_mutex_lock(&rpc.lock);
 	rpc.conf = conf;
 	rpc.tls = tls;

@@ -387,6 +387,68 @@ static void test_client__unreachable_server_initializes(void **state)
 	assert_true(n >= 1);
 }
 
+/* Runs fn with the process's stderr going to a file, and returns how many
+ * of the lines written meanwhile contain s. */
+static int stderr_lines_with(void (*fn)(void), const char *s)
+{
+	char path[PATH_MAX + 16], line[1024];
+	int fd, saved, n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stderr.txt", t.dir);
+	fflush(stderr);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	fn();
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, s) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void three_calls_without_server(void)
+{
+	CK_ULONG n = 0;
+
+	initialize();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+				 CKR_DEVICE_ERROR);
+}
+
+static void finalize_and_one_more_call(void)
+{
+	CK_ULONG n = 0;
+
+	assert_int_equal(p11->C_Finalize(NULL), CKR_OK);
+	t.initialized = false;
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+			 CKR_DEVICE_ERROR);
+}
+
+/* An application whose server is not there is told why, on stderr, at the
+ * default log level, once, not once per call; a new C_Initialize starts
+ * over. */
+static void test_client__unreachable_server_is_reported_once(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    stderr_lines_with(three_calls_without_server, "cannot connect"), 1);
+	assert_int_equal(
+	    stderr_lines_with(finalize_and_one_more_call, "cannot connect"), 1);
+}
+
 static void test_client__dead_socket_fails_fast(void **state)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -860,6 +922,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    T(test_client__reconnects_after_cofferd_restart),
 	    T(test_client__unreachable_server_initializes),
+	    T(test_client__unreachable_server_is_reported_once),
 	    T(test_client__dead_socket_fails_fast),
 	    T(test_client__stopped_server_fails_fast),
 	    T(test_client__silent_server_times_out),
