@@ -10,6 +10,52 @@
 
 #include "cli/cli.h"
 
+/* The one exportable object the URI names. Keys that never leave the
+ * token are left out of the choice, so the label of a key pair names its
+ * public key; a certificate and a public key under one label need type=.
+ * Names a private or secret key alone: refused, saying why. */
+static int find_exportable(struct cli *c, const char *uri,
+			   CK_OBJECT_HANDLE *h, CK_ULONG *cls)
+{
+	CK_OBJECT_HANDLE *all = NULL, keep = CK_INVALID_HANDLE;
+	CK_ULONG oc = 0, keep_cls = 0, secret_cls = 0;
+	size_t n = 0, nkeep = 0;
+	int rc = -1;
+
+	if (cli_find(c, uri, (CK_OBJECT_CLASS)-1, &all, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!cli_attr_ulong(c, all[i], CKA_CLASS, &oc))
+			goto out_free;
+		if (oc == CKO_PRIVATE_KEY || oc == CKO_SECRET_KEY) {
+			secret_cls = oc;
+			continue;
+		}
+		keep = all[i];
+		keep_cls = oc;
+		nkeep++;
+	}
+	if (nkeep == 1) {
+		*h = keep;
+		*cls = keep_cls;
+		rc = 0;
+	} else if (nkeep > 1) {
+		cli_err("%zu objects match %s; add type=cert or type=public "
+			"(or id=)",
+			nkeep, uri);
+	} else if (secret_cls != 0) {
+		cli_err("%s is a %s key: coffer exports only certificates and "
+			"public keys",
+			uri,
+			secret_cls == CKO_PRIVATE_KEY ? "private" : "secret");
+	} else {
+		cli_err("no object matches %s", uri);
+	}
+out_free:
+	free(all);
+	return rc;
+}
+
 int cmd_export(struct cli *c)
 {
 	CK_OBJECT_HANDLE h;
@@ -31,16 +77,8 @@ int cmd_export(struct cli *c)
 	if ((c->o.login || c->o.pin || c->o.pin_source) &&
 	    cli_login(c, CKU_USER) != 0)
 		return 1;
-	if (cli_find_one(c, c->o.argv[0], (CK_OBJECT_CLASS)-1, &h) != 0 ||
-	    !cli_attr_ulong(c, h, CKA_CLASS, &cls))
+	if (find_exportable(c, c->o.argv[0], &h, &cls) != 0)
 		return 1;
-	if (cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY) {
-		cli_err("%s is a %s key: coffer exports only certificates and "
-			"public keys",
-			c->o.argv[0],
-			cls == CKO_PRIVATE_KEY ? "private" : "secret");
-		return 1;
-	}
 	bio = BIO_new(BIO_s_mem());
 	if (bio == NULL)
 		return 1;

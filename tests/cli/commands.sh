@@ -186,6 +186,17 @@ same "$S/made.der" "$S/cert.der" "export --der of a certificate"
 # shellcheck disable=SC2086
 fails "export of a private key is refused" "is a private key: coffer exports only" \
 	export "pkcs11:object=rsa;type=private" $PIN
+# A key pair's label, logged in (so the private key matches too), names
+# its public key: the only one of the two that can leave the token.
+# shellcheck disable=SC2086
+cof export "pkcs11:object=p256" --out "$S/p256-bylabel.pem" $PIN
+same "$S/p256.pem" "$S/p256-bylabel.pem" \
+	"export by a key pair's label gives its public key"
+# rsa has a certificate too: which one is meant must be said.
+# shellcheck disable=SC2086
+fails "export of a label with a certificate and a public key asks for type=" \
+	"2 objects match pkcs11:object=rsa; add type=cert or type=public" \
+	export "pkcs11:object=rsa" $PIN
 
 # ---- sign and verify, checked by openssl ----
 # shellcheck disable=SC2086
