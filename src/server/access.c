@@ -3,16 +3,43 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
 
+/* The peer's supplementary groups as they were when it connected. The
+ * kernel says how much room a longer list needs (ERANGE). */
+static int peer_groups(int fd, struct cf_peer *p)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *g = malloc(len > 0 ? len : sizeof(gid_t));
+		socklen_t got = len;
+
+		if (g == NULL)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &got) == 0) {
+			p->groups = g;
+			p->ngroups = got / sizeof(gid_t);
+			return 0;
+		}
+		free(g);
+		if (errno != ERANGE || got <= len)
+			return -errno;
+		len = got; /* the groups may change between the calls */
+	}
+	return -ERANGE;
+}
+
 int cf_peer_unix(int fd, struct cf_peer *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	int rc;
 
 	memset(p, 0, sizeof(*p));
 	p->kind = CF_PEER_UNIX;
@@ -21,10 +48,31 @@ int cf_peer_unix(int fd, struct cf_peer *p)
 	p->uid = cred.uid;
 	p->gid = cred.gid;
 	p->pid = cred.pid;
+	rc = peer_groups(fd, p);
+	if (rc != 0)
+		return rc;
 	snprintf(p->desc, sizeof(p->desc), "uid=%lu gid=%lu pid=%ld",
 		 (unsigned long)cred.uid, (unsigned long)cred.gid,
 		 (long)cred.pid);
 	return 0;
+}
+
+void cf_peer_clear(struct cf_peer *p)
+{
+	free(p->groups);
+	p->groups = NULL;
+	p->ngroups = 0;
+}
+
+/* Primary or supplementary. */
+static bool in_group(const struct cf_peer *p, unsigned long gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
 }
 
 void cf_peer_set_tls(struct cf_peer *p, const struct cf_tls_peer *t)
@@ -62,7 +110,7 @@ bool cf_access_allows(const struct cf_access *a, const struct cf_peer *p,
 			if (a->uids[i] == p->uid)
 				return true;
 		for (size_t i = 0; i < a->ngids; i++)
-			if (a->gids[i] == p->gid)
+			if (in_group(p, a->gids[i]))
 				return true;
 		snprintf(why, whylen,
 			 "uid %lu gid %lu not in allow_uid/allow_gid",
@@ -94,7 +142,7 @@ static bool map_names(const struct cf_map_rule *r, const struct cf_peer *p)
 	case CF_MAP_UID:
 		return p->kind == CF_PEER_UNIX && r->id == p->uid;
 	case CF_MAP_GID:
-		return p->kind == CF_PEER_UNIX && r->id == p->gid;
+		return p->kind == CF_PEER_UNIX && in_group(p, r->id);
 	case CF_MAP_SUBJECT:
 		return p->kind == CF_PEER_TLS &&
 		       strcasecmp(r->subject, p->tls.subject) == 0;

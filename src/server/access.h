@@ -21,14 +21,20 @@ enum cf_peer_kind {
 struct cf_peer {
 	enum cf_peer_kind kind;
 	uid_t uid;
-	gid_t gid;
+	gid_t gid; /* primary */
 	pid_t pid;
+	/* Supplementary groups (SO_PEERGROUPS), all of them: a map line
+	 * naming one narrows what the peer sees, so none may be dropped. */
+	gid_t *groups;
+	size_t ngroups;
 	struct cf_tls_peer tls;
 	char desc[640]; /* for logs: "uid=1000 gid=1000 pid=42" */
 };
 
-/* Reads SO_PEERCRED of a Unix socket. 0 or -errno. */
+/* Reads SO_PEERCRED and SO_PEERGROUPS of a Unix socket. 0 or -errno;
+ * either way cf_peer_clear frees what it holds. */
 int cf_peer_unix(int fd, struct cf_peer *p);
+void cf_peer_clear(struct cf_peer *p);
 void cf_peer_set_tls(struct cf_peer *p, const struct cf_tls_peer *t);
 void cf_peer_set_tcp(struct cf_peer *p, const char *addr);
 

@@ -578,9 +578,11 @@ int cf_worker_run(const struct cf_worker_args *a)
 	seed_costs(&w);
 
 	if (a->kind == CF_LISTEN_UNIX) {
-		if (cf_peer_unix(fd, &peer) != 0) {
-			cf_error("conn=%lu: SO_PEERCRED: %s", a->conn_id,
-				 strerror(errno));
+		int rc = cf_peer_unix(fd, &peer);
+
+		if (rc != 0) {
+			cf_error("conn=%lu: peer credentials: %s", a->conn_id,
+				 strerror(-rc));
 			close(fd);
 			goto out;
 		}
@@ -686,6 +688,7 @@ out_free_conn:
 	 * module is done (its C_Finalize waits for this). */
 	cf_conn_free(w.conn);
 out:
+	cf_peer_clear(&peer);
 	pthread_cond_destroy(&w.drained);
 	pthread_mutex_destroy(&w.mu);
 	return status;

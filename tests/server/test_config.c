@@ -3,9 +3,13 @@
  * accepted, what the command line overrides, and errors that name
  * FILE:LINE.
  */
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -216,6 +220,123 @@ static void test_config__access_rules_decide(void **state)
 	assert_int_equal(cf_access_mapped(&a, &p, mapped, 4), 0);
 }
 
+/* A peer in the allowed group only as a supplementary group (the usual
+ * way a service user is given access) is let in; one in neither is not. */
+static void test_config__allow_gid_matches_a_supplementary_group(void **state)
+{
+	struct cf_access a;
+	struct cf_peer p;
+	char why[128];
+	gid_t allowed[1] = {2000};
+	gid_t groups[3] = {5, 2000, 7};
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&p, 0, sizeof(p));
+	p.kind = CF_PEER_UNIX;
+	p.uid = 1001;
+	p.gid = 1001;
+	a.gids = allowed;
+	a.ngids = 1;
+	assert_false(cf_access_allows(&a, &p, why, sizeof(why)));
+	p.groups = groups;
+	p.ngroups = 3;
+	assert_true(cf_access_allows(&a, &p, why, sizeof(why)));
+	groups[1] = 2001;
+	assert_false(cf_access_allows(&a, &p, why, sizeof(why)));
+}
+
+/* A map line naming a supplementary group narrows what the peer sees, as
+ * one naming its primary group does. */
+static void test_config__map_gid_names_a_supplementary_group(void **state)
+{
+	struct cf_access a;
+	struct cf_peer p;
+	struct cf_map_rule rule;
+	char *mapped[2];
+	gid_t groups[2] = {5, 3000};
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&p, 0, sizeof(p));
+	memset(&rule, 0, sizeof(rule));
+	p.kind = CF_PEER_UNIX;
+	p.gid = 1001;
+	rule.kind = CF_MAP_GID;
+	rule.id = 3000;
+	rule.uri = (char *)"pkcs11:token=ops";
+	a.maps = &rule;
+	a.nmaps = 1;
+	assert_int_equal(cf_access_mapped(&a, &p, mapped, 2), 0);
+	p.groups = groups;
+	p.ngroups = 2;
+	assert_int_equal(cf_access_mapped(&a, &p, mapped, 2), 1);
+	assert_string_equal(mapped[0], "pkcs11:token=ops");
+	/* A gid beyond gid_t's range names nobody. */
+	rule.id = 3000 + (1UL << 32);
+	assert_int_equal(cf_access_mapped(&a, &p, mapped, 2), 0);
+}
+
+/* The groups cofferd sees are the connecting process's: a child (given
+ * extra groups when the test runs as root) connects and sends the list
+ * getgroups() gives it; the accepted socket's peer must hold the same. */
+static void test_config__peer_unix_reports_supplementary_groups(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct cf_peer p;
+	gid_t sent[256];
+	ssize_t n;
+	int lfd, fd, status;
+	pid_t pid;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/cofferd-peer-%ld",
+		 (long)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		gid_t extra[3] = {4242, 4243, 4244};
+		gid_t mine[256];
+		int c = socket(AF_UNIX, SOCK_STREAM, 0), k;
+
+		if (geteuid() == 0 && setgroups(3, extra) != 0)
+			_exit(2);
+		k = getgroups(256, mine);
+		if (c < 0 || k < 0 ||
+		    connect(c, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    write(c, mine, (size_t)k * sizeof(gid_t)) !=
+			(ssize_t)((size_t)k * sizeof(gid_t)))
+			_exit(3);
+		_exit(0);
+	}
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(cf_peer_unix(fd, &p), 0);
+	n = read(fd, sent, sizeof(sent));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(n >= 0);
+	assert_int_equal(p.ngroups, (size_t)n / sizeof(gid_t));
+	for (size_t i = 0; i < p.ngroups; i++) {
+		bool found = false;
+		for (size_t j = 0; j < p.ngroups; j++)
+			found = found || sent[j] == p.groups[i];
+		assert_true(found);
+	}
+	if (geteuid() == 0)
+		assert_int_equal(p.ngroups, 3);
+	cf_peer_clear(&p);
+	assert_null(p.groups);
+	close(fd);
+	close(lfd);
+	unlink(sa.sun_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +346,11 @@ int main(void)
 	    cmocka_unit_test(test_config__missing_module_or_listen_is_an_error),
 	    cmocka_unit_test(test_config__reload_replaces_only_access_rules),
 	    cmocka_unit_test(test_config__access_rules_decide),
+	    cmocka_unit_test(
+		test_config__allow_gid_matches_a_supplementary_group),
+	    cmocka_unit_test(test_config__map_gid_names_a_supplementary_group),
+	    cmocka_unit_test(
+		test_config__peer_unix_reports_supplementary_groups),
 	};
 	return cmocka_run_group_tests(tests, write_conf, remove_conf);
 }
