@@ -18,7 +18,8 @@ DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
        clang libclang-rt-14-dev \
        libengine-pkcs11-openssl curl gnutls-bin libnss3-tools \
        openssh-client openssh-server golang-go \
-       golang-github-thalesignite-crypto11-dev p11-kit-modules iproute2
+       golang-github-thalesignite-crypto11-dev p11-kit-modules iproute2 \
+       groff-base systemd
 # `make install` installs under PREFIX (Meson's default, /usr/local; the
 # modules in <prefix>/lib/x86_64-linux-gnu/pkcs11). PREFIX=/usr puts them
 # in Debian's multiarch PKCS#11 directory, as a package would. Either way

@@ -18,6 +18,13 @@ def esc(s):
     return s.replace('\\', '\\e').replace('-', '\\-')
 
 
+def text_line(s):
+    # A text line that starts with . or ' would be read as a request
+    # ("..." as the macro ".."); \& in front keeps it text.
+    s = esc(s)
+    return '\\&' + s if s.startswith(('.', "'")) else s
+
+
 for name, summary in cmds:
     text = subprocess.run([coffer, name, '--help'], capture_output=True,
                           text=True, check=True).stdout
@@ -35,11 +42,11 @@ for name, summary in cmds:
                 out.append('.SH OPTIONS')
                 opts = True
             out += ['.TP', '.B ' + esc(m.group(1).strip()),
-                    esc(m.group(2) or '')]
+                    text_line(m.group(2) or '')]
         elif line.startswith('   '):
-            out.append(esc(line.strip()))
+            out.append(text_line(line.strip()))
         elif line:
-            out.append(esc(line))
+            out.append(text_line(line))
         else:
             out.append('.PP')
     out += ['.SH SEE ALSO', '.BR coffer (1)', '']
