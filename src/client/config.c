@@ -27,6 +27,9 @@ static int set_str(char *dst, const char *v, const char *name, size_t line,
 	return 0;
 }
 
+/* Longer spinning only burns CPU: a reply that slow is a sleep's worth. */
+#define SPIN_MAX 10000
+
 static int set_ms(int *dst, const char *v, const char *name, size_t line,
 		  const char *key, char *err, size_t errlen)
 {
@@ -63,14 +66,17 @@ static int set_key(struct cf_client_conf *c, const char *key, const char *v,
 		return set_ms(&c->connect_timeout_ms, v, name, line, key, err,
 			      errlen);
 	if (strcmp(key, "spin_usec") == 0) {
-		int us = 0;
+		char *end = NULL;
+		long us;
 
-		if (strcmp(v, "0") != 0 &&
-		    set_ms(&us, v, name, line, key, err, errlen) != 0)
-			return -1;
-		if (us > 10000) {
-			snprintf(err, errlen, "%s:%zu: %s: at most 10000", name,
-				 line, key);
+		errno = 0;
+		us = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || us < 0 ||
+		    us > SPIN_MAX) {
+			snprintf(err, errlen,
+				 "%s:%zu: %s: want microseconds, 0 to %d, got "
+				 "\"%s\"",
+				 name, line, key, SPIN_MAX, v);
 			return -1;
 		}
 		c->spin_usec = (unsigned)us;

@@ -143,6 +143,25 @@ static void test_client_conf__bad_values_fail(void **state)
 	}
 }
 
+/* spin_usec is in microseconds, and its error says so. */
+static void test_client_conf__bad_spin_names_its_unit(void **state)
+{
+	static const char *bad[] = {"20000", "-1", "5x"};
+	struct cf_client_conf c;
+	char err[256], text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "server = unix:/x\nspin_usec = %s\n",
+			 bad[i]);
+		write_conf(text);
+		assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "want microseconds, 0 to 10000"));
+		unlink(path);
+		snprintf(path, sizeof(path), "/tmp/coffer-client-conf-XXXXXX");
+	}
+}
+
 static void test_client_conf__missing_named_file_fails(void **state)
 {
 	struct cf_client_conf c;
@@ -218,6 +237,7 @@ int main(void)
 	    T(test_client_conf__env_overrides_file),
 	    T(test_client_conf__unknown_key_fails_naming_line),
 	    T(test_client_conf__bad_values_fail),
+	    T(test_client_conf__bad_spin_names_its_unit),
 	    T(test_client_conf__missing_named_file_fails),
 	    T(test_client_conf__no_server_fails),
 	    T(test_client_conf__tls_needs_cert_key_and_ca),
