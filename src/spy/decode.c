@@ -103,20 +103,6 @@ void cf_spy_printf(struct cf_spy_out *o, const char *fmt, ...)
 
 /* ---- name sets the schema has no table for ----------------------------- */
 
-/* Flags of the v3.0 specification that p11-kit's 2.40 header lacks. */
-#ifndef CKF_ERROR_STATE
-#define CKF_ERROR_STATE 0x01000000UL
-#endif
-#ifndef CKF_EC_F_2M
-#define CKF_EC_F_2M 0x00200000UL
-#endif
-#ifndef CKF_EC_ECPARAMETERS
-#define CKF_EC_ECPARAMETERS 0x00400000UL
-#endif
-#ifndef CKF_EC_CURVENAME
-#define CKF_EC_CURVENAME 0x04000000UL
-#endif
-
 struct name {
 	CK_ULONG v;
 	const char *name;
@@ -185,7 +171,7 @@ static const struct name f_mech[] = {
     N(CKF_EC_F_P),
     N(CKF_EC_F_2M),
     N(CKF_EC_ECPARAMETERS),
-    N(CKF_EC_NAMEDCURVE),
+    N(CKF_EC_OID),
     N(CKF_EC_UNCOMPRESS),
     N(CKF_EC_COMPRESS),
     N(CKF_EC_CURVENAME),

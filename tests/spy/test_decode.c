@@ -354,6 +354,27 @@ static void test_decode__mechanism_info_flags_by_name(void **state)
 	assert_logged("(CKF_SIGN|CKF_VERIFY|CKF_EC_UNCOMPRESS)");
 }
 
+/* The v3.0 EC flags, CKF_EC_OID under its v3.0 name (2.40's
+ * CKF_EC_NAMEDCURVE), as libcoffer.so reports them for CKM_EC_KEY_PAIR_GEN. */
+static void test_decode__ec_mechanism_flags_by_v3_name(void **state)
+{
+	(void)state;
+	cf_spy_flags(&out, "flags",
+		     CKF_EC_F_P | CKF_EC_F_2M | CKF_EC_ECPARAMETERS |
+			 CKF_EC_OID | CKF_EC_UNCOMPRESS | CKF_EC_CURVENAME,
+		     CF_SPY_F_MECH);
+	assert_logged("flags = 0x5f00000 (CKF_EC_F_P|CKF_EC_F_2M|"
+		      "CKF_EC_ECPARAMETERS|CKF_EC_OID|CKF_EC_UNCOMPRESS|"
+		      "CKF_EC_CURVENAME)");
+}
+
+static void test_decode__token_error_state_flag_by_name(void **state)
+{
+	(void)state;
+	cf_spy_flags(&out, "flags", CKF_RNG | CKF_ERROR_STATE, CF_SPY_F_TOKEN);
+	assert_logged("flags = 0x1000001 (CKF_RNG|CKF_ERROR_STATE)");
+}
+
 static void test_decode__unknown_flag_bits_are_flagged(void **state)
 {
 	(void)state;
@@ -408,6 +429,8 @@ int main(void)
 	    T(test_decode__session_flags_by_name),
 	    T(test_decode__token_flags_by_name),
 	    T(test_decode__mechanism_info_flags_by_name),
+	    T(test_decode__ec_mechanism_flags_by_v3_name),
+	    T(test_decode__token_error_state_flag_by_name),
 	    T(test_decode__unknown_flag_bits_are_flagged),
 	    T(test_decode__user_type_by_name),
 	    T(test_decode__session_info_fields),
