@@ -440,6 +440,13 @@ typedef struct CK_CCM_MESSAGE_PARAMS {
 } CK_CCM_MESSAGE_PARAMS;
 typedef CK_CCM_MESSAGE_PARAMS *CK_CCM_MESSAGE_PARAMS_PTR;
 #endif
+/* ---- coffer's own ---------------------------------------------------- */
+/* The role a key was locked to on first use (docs/security.md): a CK_ULONG
+ * of bits, 1 data, 2 keys, 4 derives data, 8 derives keys; readable, never
+ * settable. "CO" in the vendor range. Being a CKA_ define here, it is in the
+ * schema's name tables (src/pkcs11/gen_names.py) like any other attribute. */
+#define CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
+
 #ifndef CKD_SHA3_224_KDF
 #define CKD_SHA3_224_KDF 0xaUL
 #define CKD_SHA3_256_KDF 0xbUL

@@ -235,10 +235,6 @@ static const struct name hkdf_salt[] = {
     N(CKF_HKDF_SALT_KEY),
 };
 
-/* The one attribute coffer defines itself (token/policy.h); the schema
- * knows its kind but the generated name table has no vendor names. */
-#define CF_SPY_CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
-
 static const char *lookup(const struct name *tab, size_t n, CK_ULONG v)
 {
 	for (size_t i = 0; i < n; i++)
@@ -247,12 +243,6 @@ static const char *lookup(const struct name *tab, size_t n, CK_ULONG v)
 	return NULL;
 }
 
-static const char *attr_name(CK_ATTRIBUTE_TYPE t)
-{
-	if (t == CF_SPY_CKA_COFFER_KEY_ROLE)
-		return "CKA_COFFER_KEY_ROLE";
-	return cf_p11_attr_name(t);
-}
 
 /* "NAME" or "0x... (unknown)". */
 static void named(struct cf_spy_out *o, const char *name, CK_ULONG v)
@@ -627,7 +617,7 @@ static void attr_line(struct cf_spy_out *o, const CK_ATTRIBUTE *a, int depth,
 	bool secret;
 
 	cf_spy_printf(o, "\n%*s", 4 + 2 * depth, "");
-	named(o, attr_name(a->type), a->type);
+	named(o, cf_p11_attr_name(a->type), a->type);
 	cf_spy_printf(o, " = ");
 	if (!values) {
 		/* Before C_GetAttributeValue: what the caller asks for. */

@@ -98,6 +98,19 @@ static void test_decode__template_shows_each_kind(void **state)
 	assert_not_logged("unknown");
 }
 
+/* The vendor attribute's name comes from the schema's table, with its
+ * value as the CK_ULONG the schema says it is. */
+static void test_decode__coffer_key_role_by_schema_name(void **state)
+{
+	CK_ULONG role = 2;
+	CK_ATTRIBUTE t[] = {{CKA_COFFER_KEY_ROLE, &role, sizeof(role)}};
+
+	(void)state;
+	cf_spy_template(&out, "pTemplate", t, NELEM(t));
+	assert_logged("CKA_COFFER_KEY_ROLE = 2");
+	assert_not_logged("unknown");
+}
+
 static void test_decode__unknown_attribute_is_flagged(void **state)
 {
 	unsigned char v = 0x4e;
@@ -410,6 +423,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_decode__template_shows_each_kind),
+	    T(test_decode__coffer_key_role_by_schema_name),
 	    T(test_decode__unknown_attribute_is_flagged),
 	    T(test_decode__unknown_class_is_flagged),
 	    T(test_decode__getattrs_show_sizes_then_values),
