@@ -153,6 +153,7 @@ struct bench_opts {
 	double seconds;
 	unsigned int min_runs;
 	unsigned int init_runs;
+	unsigned int pause_us; /* between timed operations, untimed */
 	const char *json;
 	bool self_check;
 	char scratch[BENCH_PATH_MAX]; /* parent of every module's token dir */

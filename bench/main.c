@@ -30,6 +30,7 @@ static void usage(FILE *fp)
 	    "         [--reference NAME] [--json FILE] [--self-check]\n"
 	    "         [--module-env NAME=VAR=VALUE ...] "
 	    "[--server-pid NAME=PID ...]\n"
+	    "         [--pause-us N]\n"
 	    "\n"
 	    "Runs the same PKCS#11 workloads against each module, each on "
 	    "a fresh\nscratch token in its own process, and prints one "
@@ -45,6 +46,10 @@ static void usage(FILE *fp)
 	    "--server-pid: module NAME forwards to server PID, whose token "
 	    "the caller\nset up (no scratch token for it); the CPU time of "
 	    "PID and its children\nis measured beside the bench's own.\n"
+	    "--pause-us: sleep N microseconds between the operations of a "
+	    "timed\n(per-operation) workload, untimed: each operation then "
+	    "starts on a CPU\nthat went idle, as a server's does between "
+	    "a client's calls.\n"
 	    "\nworkloads:\n");
 	for (size_t w = 0; w < bench_nworkloads; w++)
 		fprintf(fp, "  %-12s %s%s\n", bench_workloads[w].name,
@@ -260,6 +265,7 @@ enum {
 	OPT_SELF_CHECK,
 	OPT_MODULE_ENV,
 	OPT_SERVER_PID,
+	OPT_PAUSE,
 	OPT_HELP,
 };
 
@@ -275,6 +281,7 @@ static const struct option long_opts[] = {
     {"self-check", no_argument, NULL, OPT_SELF_CHECK},
     {"module-env", required_argument, NULL, OPT_MODULE_ENV},
     {"server-pid", required_argument, NULL, OPT_SERVER_PID},
+    {"pause-us", required_argument, NULL, OPT_PAUSE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -336,6 +343,12 @@ static int parse_one(struct bench_opts *o, struct late_opts *l, int c,
 		return 0;
 	case OPT_SELF_CHECK:
 		o->self_check = true;
+		return 0;
+	case OPT_PAUSE:
+		/* Up to a second: longer pauses only make the loop slow. */
+		if (parse_size(arg, &n) != 0 || n > 1000000)
+			return -EINVAL;
+		o->pause_us = (unsigned int)n;
 		return 0;
 	default:
 		return -EINVAL;

@@ -274,6 +274,21 @@ static void finish(struct samples *s, struct bench_result *r)
 	free(s->v);
 }
 
+/* --pause-us: the CPU goes idle before the next operation. Returns the
+ * seconds paused. */
+static double pause_between(const struct bench_opts *o)
+{
+	struct timespec d = {.tv_sec = o->pause_us / 1000000,
+			     .tv_nsec = (long)(o->pause_us % 1000000) * 1000};
+	double t0;
+
+	if (o->pause_us == 0)
+		return 0;
+	t0 = bench_now();
+	nanosleep(&d, NULL);
+	return bench_now() - t0;
+}
+
 void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
 		     const struct bench_workload *w, struct bench_result *r)
 {
@@ -302,6 +317,7 @@ void bench_run_timed(const struct bench_opts *o, struct bench_tok *t,
 		}
 		if (!samples_push(&s, bench_now() - t0))
 			break;
+		pause_between(o);
 	}
 	finish(&s, r);
 	bench_cpu_end(&cpu, r);
@@ -316,6 +332,7 @@ struct rate_thread {
 	struct bench_arg a;
 	bool openssl;
 	double start, end;
+	double paused; /* seconds of --pause-us, not counted in the rate */
 	unsigned long ops;
 	CK_RV rv;
 };
@@ -335,6 +352,7 @@ static void *rate_main(void *p)
 			break;
 		}
 		rt->ops++;
+		rt->paused += pause_between(rt->o);
 	}
 	rt->end = bench_now();
 	return NULL;
@@ -384,6 +402,16 @@ static void rate_run(struct rate_thread *rt, unsigned int n,
 	}
 	r->runs = (uint32_t)ops;
 	r->value = end > start ? (double)ops / (end - start) : 0;
+	if (rt[0].o->pause_us > 0) {
+		/* Each thread's rate over the time it was not pausing. */
+		r->value = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			double busy = rt[i].end - start - rt[i].paused;
+
+			if (busy > 0)
+				r->value += (double)rt[i].ops / busy;
+		}
+	}
 	bench_cpu_end(&cpu, r);
 }
 
@@ -480,6 +508,7 @@ void bench_run_openssl(const struct bench_opts *o,
 		}
 		if (!samples_push(&s, bench_now() - t0))
 			break;
+		pause_between(o);
 	}
 	finish(&s, r);
 	bench_cpu_end(&cpu, r);

@@ -49,6 +49,8 @@
 #define ERROR_REASON_MAX 1024
 /* Frames held back at most: a few replies' worth. */
 #define HOLD_MAX 16384
+/* A poll() that returned within this found its bytes already there. */
+#define TLS_HIT_US 5
 
 struct cf_conn {
 	int fd;
@@ -57,6 +59,10 @@ struct cf_conn {
 	bool is_sock;
 	bool blocking_rx; /* plain socket: the reader sleeps in recv() */
 	int rcvtimeo_ms;  /* SO_RCVTIMEO as set: 0 none, -1 unknown; reader */
+	/* TLS: the reader's last read found its bytes already there. When
+	 * it did not, the next one polls first instead of trying a recv()
+	 * that is bound to fail. Reader only. */
+	bool tls_hit;
 	_Atomic uint32_t max_frame;
 	_Atomic unsigned spin_usec;
 	atomic_bool shut;
@@ -381,6 +387,11 @@ int cf_conn_new(int fd, SSL *ssl, uint32_t max_frame, struct cf_conn **out)
 		/* A WANT_WRITE retry may come with the buffer anywhere
 		 * (we retry with the same one, but say so anyway). */
 		SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		/* One recv() takes in whatever has arrived, instead of a
+		 * record header and then its body. Every SSL_read comes
+		 * before any poll(), and input_pending asks
+		 * SSL_has_pending, so bytes read ahead are never slept on. */
+		SSL_set_read_ahead(ssl, 1);
 	}
 	if (pthread_mutex_init(&c->send_lock, NULL) != 0)
 		goto out_close_wake;
@@ -574,8 +585,29 @@ static ssize_t sock_read_blocking(struct cf_conn *c, uint8_t *buf, size_t cap,
 static ssize_t conn_read_some(struct cf_conn *c, uint8_t *buf, size_t cap,
 			      int64_t deadline)
 {
+	bool first = true;
+
 	if (c->blocking_rx)
 		return sock_read_blocking(c, buf, cap, deadline);
+	if (c->ssl != NULL && !c->tls_hit) {
+		int rc, has;
+		int64_t t0;
+
+		pthread_mutex_lock(&c->ssl_lock);
+		has = SSL_has_pending(c->ssl);
+		pthread_mutex_unlock(&c->ssl_lock);
+		if (has != 1) {
+			/* A poll() that finds bytes returns at once: then
+			 * they were there, and the next read tries recv()
+			 * first again. */
+			t0 = now_us();
+			rc = conn_wait(c, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+			c->tls_hit = now_us() - t0 < TLS_HIT_US;
+			first = false;
+		}
+	}
 	for (;;) {
 		int rc;
 
@@ -610,6 +642,9 @@ static ssize_t conn_read_some(struct cf_conn *c, uint8_t *buf, size_t cap,
 				rc = 0;
 			ERR_clear_error();
 			pthread_mutex_unlock(&c->ssl_lock);
+			if (first)
+				c->tls_hit = ok;
+			first = false;
 			if (ok)
 				return (ssize_t)got;
 			if (rc < 0)
@@ -665,7 +700,8 @@ bool cf_conn_input_pending(struct cf_conn *c)
 		return true;
 	if (c->ssl != NULL) {
 		pthread_mutex_lock(&c->ssl_lock);
-		pending = SSL_pending(c->ssl) > 0;
+		/* Records read ahead but not yet decrypted count too. */
+		pending = SSL_has_pending(c->ssl) == 1;
 		pthread_mutex_unlock(&c->ssl_lock);
 		if (pending)
 			return true;

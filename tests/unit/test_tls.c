@@ -396,6 +396,57 @@ static void test_tls__frames_round_trip(void **state)
 	cf_conn_free(c);
 }
 
+/* The receiving side reads ahead: one recv() may take in several records,
+ * which then sit inside the SSL, not in the socket. They must still count
+ * as input waiting (cofferd decides from it whether to call a helper
+ * thread), and must be delivered without any more bytes arriving. */
+static void test_tls__frames_read_ahead_count_as_pending(void **state)
+{
+	struct cf_conn *s, *c;
+	struct cf_frame f;
+
+	(void)state;
+	tls_pair(&s, &c);
+	for (uint32_t id = 1; id <= 3; id++)
+		assert_int_equal(cf_conn_send(c, CF_FRAME_REQUEST, 5, id,
+					      "ping", 4, T_MS),
+				 0);
+	for (uint32_t id = 1; id <= 3; id++) {
+		assert_int_equal(cf_conn_recv(s, &f, T_MS), 0);
+		assert_int_equal(f.id, id);
+		cf_frame_clear(&f);
+		assert_int_equal(cf_conn_input_pending(s), id < 3);
+	}
+	cf_conn_free(s);
+	cf_conn_free(c);
+}
+
+/* A reader that found nothing waits in poll() first: a silent peer
+ * must still end the wait at the deadline, and the stream stays usable
+ * for the frames that come after. */
+static void test_tls__recv_from_silent_peer_times_out_and_recovers(
+    void **state)
+{
+	struct cf_conn *s, *c;
+	struct cf_frame f;
+
+	(void)state;
+	tls_pair(&s, &c);
+	assert_int_equal(cf_conn_recv(s, &f, 50), -ETIMEDOUT);
+	assert_int_equal(cf_conn_recv(s, &f, 0), -ETIMEDOUT);
+	for (uint32_t id = 1; id <= 2; id++) {
+		assert_int_equal(cf_conn_send(c, CF_FRAME_REQUEST, 5, id,
+					      "ping", 4, T_MS),
+				 0);
+		assert_int_equal(cf_conn_recv(s, &f, T_MS), 0);
+		assert_int_equal(f.id, id);
+		assert_int_equal(f.len, 4);
+		cf_frame_clear(&f);
+	}
+	cf_conn_free(s);
+	cf_conn_free(c);
+}
+
 static void test_tls__hello_over_tls(void **state)
 {
 	struct cf_conn *s, *c;
@@ -613,6 +664,9 @@ int main(void)
 	    cmocka_unit_test(test_tls__context_errors_name_the_file),
 	    cmocka_unit_test(test_tls__fingerprint_hex_form),
 	    cmocka_unit_test(test_tls__frames_round_trip),
+	    cmocka_unit_test(test_tls__frames_read_ahead_count_as_pending),
+	    cmocka_unit_test(
+		test_tls__recv_from_silent_peer_times_out_and_recovers),
 	    cmocka_unit_test(test_tls__hello_over_tls),
 	    cmocka_unit_test(test_tls__concurrent_sends_and_reads_stay_intact),
 	    cmocka_unit_test(
