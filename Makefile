@@ -9,8 +9,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
 # What runs under ThreadSanitizer: the code whose threads share state
-# (the connection layer, cofferd's workers, the client's multiplexing).
-TSAN_TESTS = conn cofferd client remote-threads remote-session remote-crypto
+# (the logger, the connection layer, cofferd's workers, the client's
+# multiplexing).
+TSAN_TESTS = log conn cofferd client remote-threads remote-session remote-crypto
 FUZZ_TIME  ?= 300
 MESON_OPTS ?=
 DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \

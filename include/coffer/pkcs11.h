@@ -123,6 +123,25 @@
 #ifndef CKF_END_OF_MESSAGE
 #define CKF_END_OF_MESSAGE 0x1UL
 #endif
+/* Token information (v3.0 base 5.5): the token is in an error state. */
+#ifndef CKF_ERROR_STATE
+#define CKF_ERROR_STATE 0x01000000UL
+#endif
+/* Mechanism information for EC (v3.0 base 5.6): 2.40 had CKF_EC_F_P,
+ * CKF_EC_NAMEDCURVE (3.0 calls it CKF_EC_OID), CKF_EC_UNCOMPRESS and
+ * CKF_EC_COMPRESS; these complete the set. */
+#ifndef CKF_EC_F_2M
+#define CKF_EC_F_2M 0x00200000UL
+#endif
+#ifndef CKF_EC_ECPARAMETERS
+#define CKF_EC_ECPARAMETERS 0x00400000UL
+#endif
+#ifndef CKF_EC_OID
+#define CKF_EC_OID 0x00800000UL
+#endif
+#ifndef CKF_EC_CURVENAME
+#define CKF_EC_CURVENAME 0x04000000UL
+#endif
 
 /* ---- 3.0 interfaces and function list --------------------------------- */
 #ifndef COFFER_HAVE_SYSTEM_PKCS11_3
@@ -394,6 +413,40 @@ typedef CK_ULONG CK_MAC_GENERAL_PARAMS;
 #ifndef CKM_AES_KEY_WRAP_KWP
 #define CKM_AES_KEY_WRAP_KWP 0x210bUL
 #endif
+/* AES-CCM's parameters (Current Mechanisms 2.11.4, 2.11.5). p11-kit's 2.40
+ * header has CKM_AES_CCM but not its structures. Like the other 3.0
+ * structures they give way to a 3.0 system header
+ * (COFFER_HAVE_SYSTEM_PKCS11_3), or to one that marks them defined. */
+#if !defined(COFFER_HAVE_SYSTEM_PKCS11_3) && !defined(CK_CCM_PARAMS_DEFINED)
+#define CK_CCM_PARAMS_DEFINED
+typedef struct CK_CCM_PARAMS {
+	CK_ULONG ulDataLen;
+	CK_BYTE *pNonce;
+	CK_ULONG ulNonceLen;
+	CK_BYTE *pAAD;
+	CK_ULONG ulAADLen;
+	CK_ULONG ulMACLen;
+} CK_CCM_PARAMS;
+typedef CK_CCM_PARAMS *CK_CCM_PARAMS_PTR;
+
+typedef struct CK_CCM_MESSAGE_PARAMS {
+	CK_ULONG ulDataLen;
+	CK_BYTE *pNonce;
+	CK_ULONG ulNonceLen;
+	CK_ULONG ulNonceFixedBits;
+	CK_GENERATOR_FUNCTION nonceGenerator;
+	CK_BYTE *pMAC;
+	CK_ULONG ulMACLen;
+} CK_CCM_MESSAGE_PARAMS;
+typedef CK_CCM_MESSAGE_PARAMS *CK_CCM_MESSAGE_PARAMS_PTR;
+#endif
+/* ---- coffer's own ---------------------------------------------------- */
+/* The role a key was locked to on first use (docs/security.md): a CK_ULONG
+ * of bits, 1 data, 2 keys, 4 derives data, 8 derives keys; readable, never
+ * settable. "CO" in the vendor range. Being a CKA_ define here, it is in the
+ * schema's name tables (src/pkcs11/gen_names.py) like any other attribute. */
+#define CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
+
 #ifndef CKD_SHA3_224_KDF
 #define CKD_SHA3_224_KDF 0xaUL
 #define CKD_SHA3_256_KDF 0xbUL

@@ -58,6 +58,12 @@ CK_RV cf_client_ready(void)
 	return CKR_OK;
 }
 
+/* The four locking cases of 5.4.1: without callbacks, or with them and
+ * CKF_OS_LOCKING_OK, the platform's threads serve. With the callbacks alone
+ * the library must lock through them or answer CKR_CANT_LOCK, and the
+ * client cannot: its waits for replies need condition variables, which
+ * application mutexes cannot serve. (libcoffer.so can, and does.) No thread
+ * is created, so CKF_LIBRARY_CANT_CREATE_OS_THREADS is fine. */
 static CK_RV check_args(const CK_C_INITIALIZE_ARGS *a)
 {
 	int given;
@@ -70,31 +76,27 @@ static CK_RV check_args(const CK_C_INITIALIZE_ARGS *a)
 		(a->LockMutex != NULL) + (a->UnlockMutex != NULL);
 	if (given != 0 && given != 4)
 		return CKR_ARGUMENTS_BAD;
-	/* With the application's mutex functions and without
-	 * CKF_OS_LOCKING_OK the library should use them or say CKR_CANT_LOCK.
-	 * The client's waits need condition variables, which application
-	 * mutexes cannot serve; it uses the platform's threads, which the
-	 * application's functions must be wrapping on any system this module
-	 * runs on, and accepts, as libcoffer.so does. No thread is created,
-	 * so CKF_LIBRARY_CANT_CREATE_OS_THREADS is fine too. */
+	if (given == 4 && !(a->flags & CKF_OS_LOCKING_OK))
+		return CKR_CANT_LOCK;
 	return CKR_OK;
 }
 
-/* 5.4.1 */
+/* 5.4.1: an initialized library says so before it looks at the arguments,
+ * as libcoffer.so does. */
 CK_RV cf_client_initialize(CK_VOID_PTR args)
 {
 	char err[512];
 	CK_RV rv;
 
 	pthread_once(&atfork_once, register_atfork);
-	rv = check_args(args);
-	if (rv != CKR_OK)
-		return rv;
 	pthread_mutex_lock(&lib.lock);
 	if (lib.initialized) {
 		rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
 		goto out_unlock;
 	}
+	rv = check_args(args);
+	if (rv != CKR_OK)
+		goto out_unlock;
 	if (cf_client_conf_load(&lib.conf, err, sizeof(err)) != 0) {
 		cf_error("coffer-client: %s", err);
 		rv = CKR_GENERAL_ERROR;

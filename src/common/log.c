@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,10 @@
 #include <unistd.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static enum cf_log_level log_level = CF_LOG_ERROR;
+/* Read on every cf_log call without log_lock, and set at any time (cofferd
+ * on SIGHUP): an atomic. Relaxed is enough, as nothing else is published
+ * through it; a thread may log one more line at the old level. */
+static atomic_int log_level = CF_LOG_ERROR;
 static FILE *log_file; /* NULL: stderr */
 static bool log_syslog;
 static const char *log_ident = "coffer";
@@ -64,7 +68,7 @@ int cf_log_open(enum cf_log_level level, const char *dest)
 		fclose(log_file);
 	log_file = f;
 	log_syslog = use_syslog;
-	log_level = level;
+	atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 	pthread_mutex_unlock(&log_lock);
 	return 0;
 }
@@ -86,14 +90,14 @@ void cf_log_close(void)
 
 void cf_log_set_level(enum cf_log_level level)
 {
-	pthread_mutex_lock(&log_lock);
-	log_level = level;
-	pthread_mutex_unlock(&log_lock);
+	atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 }
 
 bool cf_log_enabled(enum cf_log_level level)
 {
-	return level != CF_LOG_NONE && level <= log_level;
+	return level != CF_LOG_NONE &&
+	       (int)level <=
+		   atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 static __thread struct cf_log_held *held;

@@ -17,31 +17,6 @@
 
 #include <stdlib.h>
 
-/*
- * CCM's parameters (PKCS#11 3.0 Current Mechanisms 2.11.4 and 2.11.5):
- * p11-kit's 2.40 header lacks them and so does include/coffer/pkcs11.h,
- * so they are declared here with the OASIS layout. libcoffer.so has no CCM;
- * the rows let a vendor HSM's CCM cross cofferd.
- */
-struct cf_ccm_params {
-	CK_ULONG ulDataLen;
-	CK_BYTE *pNonce;
-	CK_ULONG ulNonceLen;
-	CK_BYTE *pAAD;
-	CK_ULONG ulAADLen;
-	CK_ULONG ulMACLen;
-};
-
-struct cf_ccm_message_params {
-	CK_ULONG ulDataLen;
-	CK_BYTE *pNonce;
-	CK_ULONG ulNonceLen;
-	CK_ULONG ulNonceFixedBits;
-	CK_ULONG nonceGenerator; /* CK_GENERATOR_FUNCTION */
-	CK_BYTE *pMAC;
-	CK_ULONG ulMACLen;
-};
-
 #define F_ULONG(S, m)                                                          \
 	{                                                                      \
 		.name = #m, .kind = CF_PF_ULONG, .off = offsetof(S, m),        \
@@ -147,19 +122,15 @@ static const struct cf_pfield f_gcm[] = {
 };
 STRUCT_TYPE(t_gcm, CK_GCM_PARAMS, f_gcm);
 
+/* libcoffer.so has no CCM: the rows let a vendor HSM's CCM cross cofferd
+ * and the spy show its parameters. */
 static const struct cf_pfield f_ccm[] = {
-    F_ULONG(struct cf_ccm_params, ulDataLen),
-    F_BYTES(struct cf_ccm_params, pNonce, ulNonceLen),
-    F_BYTES(struct cf_ccm_params, pAAD, ulAADLen),
-    F_ULONG(struct cf_ccm_params, ulMACLen),
+    F_ULONG(CK_CCM_PARAMS, ulDataLen),
+    F_BYTES(CK_CCM_PARAMS, pNonce, ulNonceLen),
+    F_BYTES(CK_CCM_PARAMS, pAAD, ulAADLen),
+    F_ULONG(CK_CCM_PARAMS, ulMACLen),
 };
-static const struct cf_param_type t_ccm = {
-    .name = "CK_CCM_PARAMS",
-    .shape = CF_PARAM_STRUCT,
-    .size = sizeof(struct cf_ccm_params),
-    .fields = f_ccm,
-    .nfields = NFIELDS(f_ccm),
-};
+STRUCT_TYPE(t_ccm, CK_CCM_PARAMS, f_ccm);
 
 static const struct cf_pfield f_chachapoly[] = {
     F_BYTES(CK_SALSA20_CHACHA20_POLY1305_PARAMS, pNonce, ulNonceLen),
@@ -219,19 +190,13 @@ static const struct cf_pfield f_gcm_msg[] = {
 STRUCT_TYPE(t_gcm_msg, CK_GCM_MESSAGE_PARAMS, f_gcm_msg);
 
 static const struct cf_pfield f_ccm_msg[] = {
-    F_ULONG(struct cf_ccm_message_params, ulDataLen),
-    F_INOUT(struct cf_ccm_message_params, pNonce, ulNonceLen),
-    F_ULONG(struct cf_ccm_message_params, ulNonceFixedBits),
-    F_ULONG(struct cf_ccm_message_params, nonceGenerator),
-    F_INOUT(struct cf_ccm_message_params, pMAC, ulMACLen),
+    F_ULONG(CK_CCM_MESSAGE_PARAMS, ulDataLen),
+    F_INOUT(CK_CCM_MESSAGE_PARAMS, pNonce, ulNonceLen),
+    F_ULONG(CK_CCM_MESSAGE_PARAMS, ulNonceFixedBits),
+    F_ULONG(CK_CCM_MESSAGE_PARAMS, nonceGenerator),
+    F_INOUT(CK_CCM_MESSAGE_PARAMS, pMAC, ulMACLen),
 };
-static const struct cf_param_type t_ccm_msg = {
-    .name = "CK_CCM_MESSAGE_PARAMS",
-    .shape = CF_PARAM_STRUCT,
-    .size = sizeof(struct cf_ccm_message_params),
-    .fields = f_ccm_msg,
-    .nfields = NFIELDS(f_ccm_msg),
-};
+STRUCT_TYPE(t_ccm_msg, CK_CCM_MESSAGE_PARAMS, f_ccm_msg);
 
 /* The tag of ChaCha20-Poly1305 is always 16 bytes (RFC 8439 2.5). */
 static const struct cf_pfield f_chachapoly_msg[] = {

@@ -131,8 +131,8 @@ static const struct attr_kind kinds[] = {
     {CKA_UNWRAP_TEMPLATE, CF_ATTR_ATTRS},
     {CKA_DERIVE_TEMPLATE, CF_ATTR_ATTRS},
     {CKA_ALLOWED_MECHANISMS, CF_ATTR_MECHS},
-    /* coffer's own: CKA_COFFER_KEY_ROLE (token/policy.h) */
-    {CKA_VENDOR_DEFINED | 0x434f0001UL, U},
+    /* coffer's own (include/coffer/pkcs11.h) */
+    {CKA_COFFER_KEY_ROLE, U},
 };
 
 #undef B

@@ -103,20 +103,6 @@ void cf_spy_printf(struct cf_spy_out *o, const char *fmt, ...)
 
 /* ---- name sets the schema has no table for ----------------------------- */
 
-/* Flags of the v3.0 specification that p11-kit's 2.40 header lacks. */
-#ifndef CKF_ERROR_STATE
-#define CKF_ERROR_STATE 0x01000000UL
-#endif
-#ifndef CKF_EC_F_2M
-#define CKF_EC_F_2M 0x00200000UL
-#endif
-#ifndef CKF_EC_ECPARAMETERS
-#define CKF_EC_ECPARAMETERS 0x00400000UL
-#endif
-#ifndef CKF_EC_CURVENAME
-#define CKF_EC_CURVENAME 0x04000000UL
-#endif
-
 struct name {
 	CK_ULONG v;
 	const char *name;
@@ -185,7 +171,7 @@ static const struct name f_mech[] = {
     N(CKF_EC_F_P),
     N(CKF_EC_F_2M),
     N(CKF_EC_ECPARAMETERS),
-    N(CKF_EC_NAMEDCURVE),
+    N(CKF_EC_OID),
     N(CKF_EC_UNCOMPRESS),
     N(CKF_EC_COMPRESS),
     N(CKF_EC_CURVENAME),
@@ -249,10 +235,6 @@ static const struct name hkdf_salt[] = {
     N(CKF_HKDF_SALT_KEY),
 };
 
-/* The one attribute coffer defines itself (token/policy.h); the schema
- * knows its kind but the generated name table has no vendor names. */
-#define CF_SPY_CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
-
 static const char *lookup(const struct name *tab, size_t n, CK_ULONG v)
 {
 	for (size_t i = 0; i < n; i++)
@@ -261,12 +243,6 @@ static const char *lookup(const struct name *tab, size_t n, CK_ULONG v)
 	return NULL;
 }
 
-static const char *attr_name(CK_ATTRIBUTE_TYPE t)
-{
-	if (t == CF_SPY_CKA_COFFER_KEY_ROLE)
-		return "CKA_COFFER_KEY_ROLE";
-	return cf_p11_attr_name(t);
-}
 
 /* "NAME" or "0x... (unknown)". */
 static void named(struct cf_spy_out *o, const char *name, CK_ULONG v)
@@ -641,7 +617,7 @@ static void attr_line(struct cf_spy_out *o, const CK_ATTRIBUTE *a, int depth,
 	bool secret;
 
 	cf_spy_printf(o, "\n%*s", 4 + 2 * depth, "");
-	named(o, attr_name(a->type), a->type);
+	named(o, cf_p11_attr_name(a->type), a->type);
 	cf_spy_printf(o, " = ");
 	if (!values) {
 		/* Before C_GetAttributeValue: what the caller asks for. */

@@ -17,12 +17,12 @@
 struct cf_token;
 
 /*
- * The role a key was locked to on first use (docs/security.md): a
- * CK_ULONG of CF_ROLE_* bits, kept by the token (callers can read it but
- * not set, change or copy it away; the attribute rules know no row for
- * it) and stored with the object. "CO" in the vendor range.
+ * The role a key was locked to on first use (docs/security.md), in
+ * CKA_COFFER_KEY_ROLE (include/coffer/pkcs11.h): a CK_ULONG of CF_ROLE_*
+ * bits, kept by the token (callers can read it but not set, change or copy
+ * it away; the attribute rules know no row for it) and stored with the
+ * object.
  */
-#define CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
 #define CF_ROLE_DATA 0x1UL	  /* encrypt / decrypt */
 #define CF_ROLE_KEYS 0x2UL	  /* wrap / unwrap */
 #define CF_ROLE_DERIVE_DATA 0x4UL /* base of CKM_HKDF_DATA */

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int mutexes_created;
+
 static CK_RV mutex_create(CK_VOID_PTR_PTR out)
 {
 	pthread_mutex_t *m = malloc(sizeof(*m));
@@ -17,6 +19,7 @@ static CK_RV mutex_create(CK_VOID_PTR_PTR out)
 	if (m == NULL)
 		return CKR_HOST_MEMORY;
 	pthread_mutex_init(m, NULL);
+	mutexes_created++;
 	*out = m;
 	return CKR_OK;
 }
@@ -122,7 +125,12 @@ static void test_initialize__zeroed_args_succeeds(void **state)
 	assert_rv(CKR_OK, p11->C_Initialize(&args));
 }
 
-static void test_initialize__app_mutex_callbacks_succeed(void **state)
+/* 5.4.1: given the mutex functions without CKF_OS_LOCKING_OK, a module
+ * locks through them or answers CKR_CANT_LOCK. libcoffer.so uses them;
+ * libcoffer-client.so cannot (its waits need condition variables) and
+ * refuses, whatever module cofferd exports. */
+static void test_initialize__app_mutex_callbacks_are_used_or_refused(
+	void **state)
 {
 	CK_C_INITIALIZE_ARGS args = {
 	    .CreateMutex = mutex_create,
@@ -132,8 +140,16 @@ static void test_initialize__app_mutex_callbacks_succeed(void **state)
 	};
 
 	(void)state;
+	mutexes_created = 0;
+	if (api_is_remote()) {
+		assert_rv(CKR_CANT_LOCK, p11->C_Initialize(&args));
+		assert_int_equal(mutexes_created, 0);
+		assert_rv(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_Finalize(NULL));
+		return;
+	}
 	assert_rv(CKR_OK, p11->C_Initialize(&args));
 	assert_rv(CKR_OK, p11->C_GetSlotList(CK_FALSE, NULL, &(CK_ULONG){0}));
+	assert_true(mutexes_created > 0);
 }
 
 static void
@@ -520,7 +536,7 @@ int main(int argc, char **argv)
 	    T(test_initialize__null_args_succeeds),
 	    T(test_initialize__os_locking_ok_succeeds),
 	    T(test_initialize__zeroed_args_succeeds),
-	    T(test_initialize__app_mutex_callbacks_succeed),
+	    T(test_initialize__app_mutex_callbacks_are_used_or_refused),
 	    T(test_initialize__app_mutex_callbacks_with_os_locking_succeed),
 	    T(test_initialize__some_mutex_callbacks_fail),
 	    T(test_initialize__reserved_non_null_fails),

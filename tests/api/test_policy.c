@@ -11,9 +11,6 @@
 
 #include <openssl/crypto.h>
 
-/* coffer's role attribute (src/token/policy.h). */
-#define CKA_COFFER_KEY_ROLE (CKA_VENDOR_DEFINED | 0x434f0001UL)
-
 static CK_OBJECT_CLASS cls_secret = CKO_SECRET_KEY, cls_data = CKO_DATA;
 static CK_KEY_TYPE kt_aes = CKK_AES, kt_generic = CKK_GENERIC_SECRET;
 static const unsigned char known[16] = "attacker's key!";

@@ -339,6 +339,105 @@ static CK_SESSION_HANDLE open_session(CK_SLOT_ID slot)
 	return s;
 }
 
+/* ---- C_Initialize's arguments (v3.0 base 5.4.1) ----------------------- */
+
+static int app_mutexes_created;
+
+/* The application's mutex functions: counted, so a test sees whether the
+ * library used them. */
+static CK_RV app_mutex_create(CK_VOID_PTR_PTR out)
+{
+	pthread_mutex_t *m = malloc(sizeof(*m));
+
+	if (m == NULL)
+		return CKR_HOST_MEMORY;
+	pthread_mutex_init(m, NULL);
+	app_mutexes_created++;
+	*out = m;
+	return CKR_OK;
+}
+
+static CK_RV app_mutex_destroy(CK_VOID_PTR m)
+{
+	pthread_mutex_destroy(m);
+	free(m);
+	return CKR_OK;
+}
+
+static CK_RV app_mutex_lock(CK_VOID_PTR m)
+{
+	return pthread_mutex_lock(m) == 0 ? CKR_OK : CKR_MUTEX_BAD;
+}
+
+static CK_RV app_mutex_unlock(CK_VOID_PTR m)
+{
+	return pthread_mutex_unlock(m) == 0 ? CKR_OK : CKR_MUTEX_NOT_LOCKED;
+}
+
+static CK_C_INITIALIZE_ARGS app_mutex_args(CK_FLAGS flags)
+{
+	CK_C_INITIALIZE_ARGS a = {
+	    .CreateMutex = app_mutex_create,
+	    .DestroyMutex = app_mutex_destroy,
+	    .LockMutex = app_mutex_lock,
+	    .UnlockMutex = app_mutex_unlock,
+	    .flags = flags,
+	};
+
+	return a;
+}
+
+/* The client's waits need condition variables, which the application's
+ * mutexes cannot serve: with those alone it must say CKR_CANT_LOCK, not
+ * accept them and lock with something else. */
+static void test_client__app_mutexes_without_os_locking_cant_lock(void **state)
+{
+	CK_C_INITIALIZE_ARGS a = app_mutex_args(0);
+	CK_RV rv;
+
+	(void)state;
+	app_mutexes_created = 0;
+	rv = p11->C_Initialize(&a);
+	t.initialized = rv == CKR_OK; /* the teardown finalizes a failure */
+	assert_int_equal(rv, CKR_CANT_LOCK);
+	assert_int_equal(app_mutexes_created, 0);
+	/* A failed C_Initialize leaves the library uninitialized. */
+	assert_int_equal(p11->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
+static void test_client__app_mutexes_with_os_locking_initialize(void **state)
+{
+	CK_C_INITIALIZE_ARGS a = app_mutex_args(CKF_OS_LOCKING_OK);
+
+	(void)state;
+	assert_int_equal(p11->C_Initialize(&a), CKR_OK);
+	t.initialized = true;
+}
+
+static void test_client__some_mutex_functions_are_bad_arguments(void **state)
+{
+	CK_C_INITIALIZE_ARGS a = app_mutex_args(0);
+	CK_C_INITIALIZE_ARGS b = app_mutex_args(CKF_OS_LOCKING_OK);
+
+	(void)state;
+	a.UnlockMutex = NULL;
+	b.CreateMutex = NULL;
+	assert_int_equal(p11->C_Initialize(&a), CKR_ARGUMENTS_BAD);
+	assert_int_equal(p11->C_Initialize(&b), CKR_ARGUMENTS_BAD);
+	assert_int_equal(p11->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
+static void test_client__reserved_non_null_is_bad_arguments(void **state)
+{
+	CK_C_INITIALIZE_ARGS a = {.flags = CKF_OS_LOCKING_OK};
+	int reserved = 0;
+
+	(void)state;
+	a.pReserved = &reserved;
+	assert_int_equal(p11->C_Initialize(&a), CKR_ARGUMENTS_BAD);
+	assert_int_equal(p11->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
 /* ---- restart and dead servers ----------------------------------------- */
 
 static void test_client__reconnects_after_cofferd_restart(void **state)
@@ -920,6 +1019,10 @@ static int load(const char *path)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+	    T(test_client__app_mutexes_without_os_locking_cant_lock),
+	    T(test_client__app_mutexes_with_os_locking_initialize),
+	    T(test_client__some_mutex_functions_are_bad_arguments),
+	    T(test_client__reserved_non_null_is_bad_arguments),
 	    T(test_client__reconnects_after_cofferd_restart),
 	    T(test_client__unreachable_server_initializes),
 	    T(test_client__unreachable_server_is_reported_once),

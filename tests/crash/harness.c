@@ -468,8 +468,11 @@ void h_report_fd(int fd)
 }
 
 /* One message is 1 kind byte and H_MSG_LEN - 1 bytes of text, sent in one
- * write() so that concurrent writers cannot interleave. */
-static void send_msg(char kind, const char *fmt, va_list ap)
+ * write() so that concurrent writers cannot interleave. The format
+ * attribute carries the printf checks of h_report/h_note through to the
+ * vsnprintf here. */
+static void __attribute__((format(printf, 2, 0)))
+send_msg(char kind, const char *fmt, va_list ap)
 {
 	char msg[H_MSG_LEN];
 	ssize_t w;

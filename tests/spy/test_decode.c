@@ -98,6 +98,19 @@ static void test_decode__template_shows_each_kind(void **state)
 	assert_not_logged("unknown");
 }
 
+/* The vendor attribute's name comes from the schema's table, with its
+ * value as the CK_ULONG the schema says it is. */
+static void test_decode__coffer_key_role_by_schema_name(void **state)
+{
+	CK_ULONG role = 2;
+	CK_ATTRIBUTE t[] = {{CKA_COFFER_KEY_ROLE, &role, sizeof(role)}};
+
+	(void)state;
+	cf_spy_template(&out, "pTemplate", t, NELEM(t));
+	assert_logged("CKA_COFFER_KEY_ROLE = 2");
+	assert_not_logged("unknown");
+}
+
 static void test_decode__unknown_attribute_is_flagged(void **state)
 {
 	unsigned char v = 0x4e;
@@ -354,6 +367,27 @@ static void test_decode__mechanism_info_flags_by_name(void **state)
 	assert_logged("(CKF_SIGN|CKF_VERIFY|CKF_EC_UNCOMPRESS)");
 }
 
+/* The v3.0 EC flags, CKF_EC_OID under its v3.0 name (2.40's
+ * CKF_EC_NAMEDCURVE), as libcoffer.so reports them for CKM_EC_KEY_PAIR_GEN. */
+static void test_decode__ec_mechanism_flags_by_v3_name(void **state)
+{
+	(void)state;
+	cf_spy_flags(&out, "flags",
+		     CKF_EC_F_P | CKF_EC_F_2M | CKF_EC_ECPARAMETERS |
+			 CKF_EC_OID | CKF_EC_UNCOMPRESS | CKF_EC_CURVENAME,
+		     CF_SPY_F_MECH);
+	assert_logged("flags = 0x5f00000 (CKF_EC_F_P|CKF_EC_F_2M|"
+		      "CKF_EC_ECPARAMETERS|CKF_EC_OID|CKF_EC_UNCOMPRESS|"
+		      "CKF_EC_CURVENAME)");
+}
+
+static void test_decode__token_error_state_flag_by_name(void **state)
+{
+	(void)state;
+	cf_spy_flags(&out, "flags", CKF_RNG | CKF_ERROR_STATE, CF_SPY_F_TOKEN);
+	assert_logged("flags = 0x1000001 (CKF_RNG|CKF_ERROR_STATE)");
+}
+
 static void test_decode__unknown_flag_bits_are_flagged(void **state)
 {
 	(void)state;
@@ -389,6 +423,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_decode__template_shows_each_kind),
+	    T(test_decode__coffer_key_role_by_schema_name),
 	    T(test_decode__unknown_attribute_is_flagged),
 	    T(test_decode__unknown_class_is_flagged),
 	    T(test_decode__getattrs_show_sizes_then_values),
@@ -408,6 +443,8 @@ int main(void)
 	    T(test_decode__session_flags_by_name),
 	    T(test_decode__token_flags_by_name),
 	    T(test_decode__mechanism_info_flags_by_name),
+	    T(test_decode__ec_mechanism_flags_by_v3_name),
+	    T(test_decode__token_error_state_flag_by_name),
 	    T(test_decode__unknown_flag_bits_are_flagged),
 	    T(test_decode__user_type_by_name),
 	    T(test_decode__session_info_fields),

@@ -363,6 +363,42 @@ static void test_log__held_line_keeps_the_time_it_was_made(void **state)
 	assert_int_equal(timegm(&tm), before.tv_sec);
 }
 
+/* ------------------------------------------------------------- level */
+
+#define LEVEL_FLIPS 2000
+
+static void *flip_level(void *p)
+{
+	(void)p;
+	for (int i = 0; i < LEVEL_FLIPS; i++)
+		cf_log_set_level(i % 2 ? CF_LOG_DEBUG : CF_LOG_INFO);
+	cf_log_set_level(CF_LOG_WARN);
+	return NULL;
+}
+
+/* A daemon sets the level on SIGHUP while its threads log: the level is
+ * read without the log's lock, so it must be an atomic (ThreadSanitizer,
+ * make check's build-tsan, reports a plain variable here). */
+static void test_log__level_set_while_another_thread_reads_it(void **state)
+{
+	static const char *const want[] = {"warn line"};
+	struct fixture *fx = *state;
+	unsigned debug_seen = 0;
+	pthread_t th;
+
+	assert_int_equal(pthread_create(&th, NULL, flip_level, NULL), 0);
+	for (int i = 0; i < LEVEL_FLIPS; i++)
+		debug_seen += cf_log_enabled(CF_LOG_DEBUG);
+	assert_true(cf_log_enabled(CF_LOG_ERROR));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(debug_seen <= LEVEL_FLIPS);
+	/* What the other thread set last is what this one sees after. */
+	assert_false(cf_log_enabled(CF_LOG_INFO));
+	cf_info("info line");
+	cf_warn("warn line");
+	assert_log_is(fx, want, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +433,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_log__held_line_keeps_the_time_it_was_made, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_log__level_set_while_another_thread_reads_it, setup,
 		teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,6 +213,33 @@ static void test_params__gcm_layout_matches_the_header(void **state)
 	assert_int_equal(t->fields[3].off, offsetof(CK_GCM_PARAMS, ulTagBits));
 }
 
+/* CCM's structures come from include/coffer/pkcs11.h with the OASIS
+ * layout: six and seven CK_ULONG-sized members, pointers included. */
+static void test_params__ccm_layout_matches_the_header(void **state)
+{
+	const struct cf_param_type *t = cf_p11_mech_param(CKM_AES_CCM);
+	const struct cf_param_type *m = cf_p11_msg_param(CKM_AES_CCM);
+
+	(void)state;
+	assert_string_equal(t->name, "CK_CCM_PARAMS");
+	assert_int_equal(t->size, sizeof(CK_CCM_PARAMS));
+	assert_int_equal(sizeof(CK_CCM_PARAMS), 6 * sizeof(CK_ULONG));
+	assert_int_equal(t->nfields, 4);
+	assert_int_equal(t->fields[1].off, offsetof(CK_CCM_PARAMS, pNonce));
+	assert_int_equal(t->fields[1].len_off,
+			 offsetof(CK_CCM_PARAMS, ulNonceLen));
+	assert_int_equal(t->fields[3].off, offsetof(CK_CCM_PARAMS, ulMACLen));
+
+	assert_string_equal(m->name, "CK_CCM_MESSAGE_PARAMS");
+	assert_int_equal(m->size, sizeof(CK_CCM_MESSAGE_PARAMS));
+	assert_int_equal(sizeof(CK_CCM_MESSAGE_PARAMS), 7 * sizeof(CK_ULONG));
+	assert_int_equal(m->fields[m->nfields - 1].off,
+			 offsetof(CK_CCM_MESSAGE_PARAMS, pMAC));
+	assert_int_equal(m->fields[m->nfields - 1].len_off,
+			 offsetof(CK_CCM_MESSAGE_PARAMS, ulMACLen));
+	assert_true(m->fields[m->nfields - 1].inout);
+}
+
 static void test_params__message_tag_counts_bits(void **state)
 {
 	const struct cf_param_type *t = cf_p11_msg_param(CKM_AES_GCM);
@@ -265,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_params__tables_are_sorted_without_duplicates),
 	    cmocka_unit_test(test_params__every_row_lies_within_its_structure),
 	    cmocka_unit_test(test_params__gcm_layout_matches_the_header),
+	    cmocka_unit_test(test_params__ccm_layout_matches_the_header),
 	    cmocka_unit_test(test_params__message_tag_counts_bits),
 	    cmocka_unit_test(test_params__function_names_and_ids),
 	    cmocka_unit_test(test_params__function_args_are_listed),

@@ -117,6 +117,20 @@ static void test_schema__known_values_have_their_names(void **state)
 			    "CKU_CONTEXT_SPECIFIC");
 }
 
+/* coffer's vendor attribute is named, parsed and typed by the schema like
+ * any other: the spy, the CLI and the codec need no list of their own. */
+static void test_schema__coffer_key_role_is_a_named_ulong(void **state)
+{
+	CK_ATTRIBUTE_TYPE t;
+
+	(void)state;
+	assert_string_equal(cf_p11_attr_name(CKA_COFFER_KEY_ROLE),
+			    "CKA_COFFER_KEY_ROLE");
+	assert_true(cf_p11_attr_by_name("CKA_COFFER_KEY_ROLE", &t));
+	assert_int_equal(t, CKA_VENDOR_DEFINED | 0x434f0001UL);
+	assert_int_equal(cf_p11_attr_kind(t), CF_ATTR_ULONG);
+}
+
 static void test_schema__aliases_give_the_v3_name(void **state)
 {
 	(void)state;
@@ -268,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(test_schema__every_mech_has_a_name),
 	    cmocka_unit_test(test_schema__every_class_key_cert_user_has_a_name),
 	    cmocka_unit_test(test_schema__known_values_have_their_names),
+	    cmocka_unit_test(test_schema__coffer_key_role_is_a_named_ulong),
 	    cmocka_unit_test(test_schema__aliases_give_the_v3_name),
 	    cmocka_unit_test(test_schema__alias_names_parse),
 	    cmocka_unit_test(test_schema__every_attr_and_mech_name_parses),

@@ -17,15 +17,6 @@
 #include "token/mech/mech.h"
 #include "token/object.h"
 
-/* v3.0 names of the EC mechanism flags (CKF_EC_OID is 2.40's
- * CKF_EC_NAMEDCURVE). */
-#ifndef CKF_EC_OID
-#define CKF_EC_OID CKF_EC_NAMEDCURVE
-#endif
-#ifndef CKF_EC_CURVENAME
-#define CKF_EC_CURVENAME 0x04000000UL
-#endif
-
 struct cf_ec_curve {
 	int nid;
 	CK_KEY_TYPE kt;
