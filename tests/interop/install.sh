@@ -33,52 +33,13 @@ MODDIR=$LIBDIR/pkcs11
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-install-XXXXXX") || exit 1
 D=$SCRATCH/stage
 OUT=$SCRATCH/out
-# meson install rewrites the build directory's install log, which
-# `ninja uninstall` reads: keep the log of a real install intact.
-LOG=$BUILDROOT/meson-logs/install-log.txt
-if [ -f "$LOG" ]; then
-	cp -p "$LOG" "$SCRATCH/install-log.txt"
-fi
-restore_log() {
-	if [ -f "$SCRATCH/install-log.txt" ]; then
-		cp -p "$SCRATCH/install-log.txt" "$LOG"
-	else
-		rm -f "$LOG"
-	fi
-}
-trap 'restore_log; rm -rf "$SCRATCH"' EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-n=0
-failed=0
 : >"$OUT"
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$OUT"
-}
-check() {
-	desc=$1
-	shift
-	if "$@" >"$OUT" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
-}
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/stage.sh"
 
 echo "TAP version 13"
 echo "# prefix $PREFIX, staged in $D"
-
-if timeout 120 meson install -C "$BUILDROOT" --no-rebuild --quiet \
-	--destdir "$D" >"$OUT" 2>&1; then
-	ok "meson install --destdir"
-else
-	not_ok "meson install --destdir"
-	echo "1..$n"
-	exit 1
-fi
+stage_install
 
 for m in libcoffer.so libcoffer-client.so libcoffer-spy.so; do
 	check "$m in $MODDIR" test -f "$D$MODDIR/$m" -a ! -L "$D$MODDIR/$m"

@@ -45,21 +45,8 @@ ASAN_LIB=$(ldd "$MODULE" 2>/dev/null | awk '/libasan/ { print $3 }')
 # suppressions.
 printf 'interceptor_via_fun:EVP_PKEY_fromdata\n' >"$SCRATCH/asan.supp"
 
-n=0
-failed=0
 OUT=$SCRATCH/out
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$OUT"
-}
+. "$(dirname "$0")/tap.sh"
 
 # p11 ARGS...: runs pkcs11-tool on the module, output in $OUT.
 p11() {

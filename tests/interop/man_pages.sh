@@ -34,18 +34,7 @@ trap 'rm -rf "$SCRATCH"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
 OUT=$SCRATCH/out
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$OUT"
-}
+. "$(dirname "$0")/tap.sh"
 # result DESC: ok when $OUT is empty, else not ok with $OUT as diagnostics.
 result() {
 	if [ -s "$OUT" ]; then not_ok "$1"; else ok "$1"; fi

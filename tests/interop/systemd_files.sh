@@ -18,51 +18,12 @@ PREFIX=$2
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-systemd-XXXXXX") || exit 1
 D=$SCRATCH/stage
 OUT=$SCRATCH/out
-# meson install rewrites the build directory's install log, which
-# `ninja uninstall` reads: keep the log of a real install intact
-# (as install.sh does).
-LOG=$BUILDROOT/meson-logs/install-log.txt
-if [ -f "$LOG" ]; then
-	cp -p "$LOG" "$SCRATCH/install-log.txt"
-fi
-restore_log() {
-	if [ -f "$SCRATCH/install-log.txt" ]; then
-		cp -p "$SCRATCH/install-log.txt" "$LOG"
-	else
-		rm -f "$LOG"
-	fi
-}
-trap 'restore_log; rm -rf "$SCRATCH"' EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-n=0
-failed=0
 : >"$OUT"
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$OUT"
-}
-check() {
-	desc=$1
-	shift
-	if "$@" >"$OUT" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
-}
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/stage.sh"
 
 echo "TAP version 13"
-if timeout 120 meson install -C "$BUILDROOT" --no-rebuild --quiet \
-	--destdir "$D" >"$OUT" 2>&1; then
-	ok "meson install --destdir"
-else
-	not_ok "meson install --destdir"
-	echo "1..$n"
-	exit 1
-fi
+stage_install
 
 UNITDIR=$(pkg-config --define-variable=root_prefix="$PREFIX" \
 	--variable systemdsystemunitdir systemd 2>/dev/null)
