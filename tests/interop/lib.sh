@@ -46,7 +46,16 @@ ASAN_LIB=$(ldd "$MODULE" 2>/dev/null | awk '/libasan/ { print $3 }')
 printf 'interceptor_via_fun:EVP_PKEY_fromdata\n' >"$SCRATCH/asan.supp"
 
 OUT=$SCRATCH/out
-. "$(dirname "$0")/tap.sh"
+# lib.sh's users sit in tests/interop, one directory below it, or in
+# tests/cli; tap.sh is beside lib.sh.
+for tap_dir in "$(dirname "$0")" "$(dirname "$0")/.." \
+	"$(dirname "$0")/../interop"; do
+	if [ -f "$tap_dir/tap.sh" ]; then
+		. "$tap_dir/tap.sh"
+		break
+	fi
+done
+command -v not_ok >/dev/null || { echo "lib.sh: tap.sh not found" >&2; exit 2; }
 
 # p11 ARGS...: runs pkcs11-tool on the module, output in $OUT.
 p11() {
