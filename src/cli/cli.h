@@ -74,6 +74,11 @@ void cli_pad(CK_UTF8CHAR *out, size_t outlen, const char *in);
 /* Hex: "0a1b" <-> bytes. cli_hex_decode returns false on malformed input;
  * *out is malloc'd. */
 bool cli_hex_decode(const char *hex, uint8_t **out, size_t *len);
+/* The CKA_ID of a new key: --id's bytes (malloc'd into *id), or else 16
+ * random bytes from the token in rid (*id = rid). Needs an open session;
+ * says what is wrong. 0 or -1; the caller frees *id unless it is rid. */
+int cli_new_key_id(struct cli *c, uint8_t rid[16], uint8_t **id,
+		   size_t *idlen);
 void cli_hex_print(FILE *fp, const uint8_t *p, size_t len);
 /* Whole file (or stdin for NULL / "-"), capped at 64 MiB. 0 or -errno,
  * message printed. */

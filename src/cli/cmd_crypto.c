@@ -537,8 +537,8 @@ int cmd_unwrap(struct cli *c)
 	CK_KEY_TYPE kt;
 	struct mech_buf mb;
 	CK_OBJECT_HANDLE wk, h;
-	uint8_t *in = NULL, *id = NULL;
-	size_t len = 0, idlen = 0;
+	uint8_t *in = NULL, rid[16], *id = rid;
+	size_t len = 0, idlen = sizeof(rid);
 	int rc = 1;
 	CK_RV rv;
 
@@ -549,13 +549,10 @@ int cmd_unwrap(struct cli *c)
 		return 1;
 	}
 	kt = strcmp(c->o.type, "aes") == 0 ? CKK_AES : CKK_GENERIC_SECRET;
-	if (c->o.id != NULL && !cli_hex_decode(c->o.id, &id, &idlen)) {
-		cli_err("--id '%s' is not hex", c->o.id);
-		return 1;
-	}
 	if (mech_setup(c, &mb) != 0)
 		goto out_free;
 	if (prepare(c, c->o.key, CKO_SECRET_KEY, &wk) != 0 ||
+	    cli_new_key_id(c, rid, &id, &idlen) != 0 ||
 	    cli_read_file(c->o.in, &in, &len) != 0)
 		goto out_free;
 	{
@@ -577,17 +574,25 @@ int cmd_unwrap(struct cli *c)
 		    {CKA_ID, id, (CK_ULONG)idlen},
 		};
 		rv = c->f->C_UnwrapKey(c->sess, &mb.m, wk, in, (CK_ULONG)len, t,
-				       id ? 12 : 11, &h);
+				       sizeof(t) / sizeof(t[0]), &h);
 	}
 	if (rv != CKR_OK) {
 		cli_rv_err("unwrap", rv);
 		goto out_free;
 	}
-	printf("unwrapped key '%s'\n", c->o.label);
+	{
+		char *uri = cli_object_uri(c, h);
+
+		printf("unwrapped key '%s' id ", c->o.label);
+		cli_hex_print(stdout, id, idlen);
+		printf("\n%s\n", uri ? uri : "");
+		free(uri);
+	}
 	rc = 0;
 out_free:
 	mech_clear(&mb);
 	free(in);
-	free(id);
+	if (id != rid)
+		free(id);
 	return rc;
 }

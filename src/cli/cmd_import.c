@@ -537,15 +537,8 @@ static int import_secret(struct cli *c, struct cli_created *cr,
 		cli_err("the key file is empty");
 		return -1;
 	}
-	if (c->o.id != NULL) {
-		if (!cli_hex_decode(c->o.id, &id, &idlen) || idlen == 0) {
-			cli_err("--id '%s' is not hex", c->o.id);
-			return -1;
-		}
-	} else if (c->f->C_GenerateRandom(c->sess, rid, sizeof(rid)) !=
-		   CKR_OK) {
-		return -1;
-	}
+	if (cli_new_key_id(c, rid, &id, &idlen) != 0)
+		goto out_free_id;
 	{
 		CK_ATTRIBUTE t[] = {
 		    {CKA_CLASS, &cls, sizeof(cls)},
@@ -566,6 +559,7 @@ static int import_secret(struct cli *c, struct cli_created *cr,
 		};
 		rc = cli_create(c, cr, t, c->o.label ? 13 : 12, NULL);
 	}
+out_free_id:
 	if (id != rid)
 		free(id);
 	return rc;

@@ -188,21 +188,11 @@ int cmd_keygen(struct cli *c)
 		cli_err("keygen: --label LABEL is needed");
 		return 1;
 	}
-	if (c->o.id != NULL &&
-	    (!cli_hex_decode(c->o.id, &id, &idlen) || idlen == 0)) {
-		cli_err("--id '%s' is not hex", c->o.id);
-		return 1;
-	}
 	if (cli_token_select(c, c->o.token, false) != 0 ||
+	    cli_session_open(c) != 0 ||
+	    cli_new_key_id(c, rid, &id, &idlen) != 0 ||
 	    cli_login(c, CKU_USER) != 0)
 		goto out_free;
-	if (c->o.id == NULL) {
-		rv = c->f->C_GenerateRandom(c->sess, rid, sizeof(rid));
-		if (rv != CKR_OK) {
-			cli_rv_err("C_GenerateRandom", rv);
-			goto out_free;
-		}
-	}
 	mech.mechanism = sp.mech;
 	if (sp.curve != NID_undef) {
 		unsigned char *p = NULL;

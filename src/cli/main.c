@@ -150,7 +150,7 @@ const struct cli_command cli_commands[] = {
      "unwrap --key URI --mechanism MECH --type aes|generic --label L "
      "[--in FILE]",
      "Unwraps a secret key into the token.\n"
-     "  --id HEX       CKA_ID of the new key\n"
+     "  --id HEX       CKA_ID of the new key (default: 16 random bytes)\n"
      "  --extractable  the unwrapped key may be wrapped out again\n"},
     {"delete", NULL, "destroy objects", cmd_delete, COMMON ",all",
      "delete URI [--all]",

@@ -78,6 +78,29 @@ static int hexval(char ch)
 	return -1;
 }
 
+int cli_new_key_id(struct cli *c, uint8_t rid[16], uint8_t **id,
+		   size_t *idlen)
+{
+	CK_RV rv;
+
+	if (c->o.id != NULL) {
+		if (!cli_hex_decode(c->o.id, id, idlen) || *idlen == 0) {
+			cli_err("--id '%s' is not hex", c->o.id);
+			return -1;
+		}
+		return 0;
+	}
+	/* Random, so that two keys with one label still differ by id. */
+	rv = c->f->C_GenerateRandom(c->sess, rid, 16);
+	if (rv != CKR_OK) {
+		cli_rv_err("C_GenerateRandom", rv);
+		return -1;
+	}
+	*id = rid;
+	*idlen = 16;
+	return 0;
+}
+
 bool cli_hex_decode(const char *hex, uint8_t **out, size_t *len)
 {
 	size_t n = strlen(hex);

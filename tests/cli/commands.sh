@@ -426,6 +426,13 @@ check "wrap aes-key-wrap-pad of a 192-bit key gives 32 bytes" \
 # shellcheck disable=SC2086
 cof unwrap --key pkcs11:object=kek --mechanism aes-key-wrap-pad \
 	--in "$S/wrapped" --type aes --label tgt2 $PIN
+# Like keygen and import, unwrap gives the new key a random 16-byte
+# CKA_ID and prints the URI that names it.
+unwrap_printed() {
+	grep -Eq "^unwrapped key 'tgt2' id [0-9a-f]{32}\$" "$OUT.out" &&
+		grep -q '^pkcs11:.*object=tgt2' "$OUT.out"
+}
+check "unwrap prints a 16-byte id and the new key's URI" unwrap_printed
 check "unwrap makes a non-extractable AES key" \
 	test "$(obj tgt2 secret-key | grep -c '"size": "192 bits"')" -eq 1 -a \
 	"$(flags tgt2 secret-key | grep -c extractable)" -eq 0
