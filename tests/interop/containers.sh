@@ -20,9 +20,9 @@ TOOL=${PKCS11_TOOL:-pkcs11-tool}
 LABEL=shared
 SO_PIN=12345678
 PIN=1234
-APP_UID=65534 # allowed
-OTHER_UID=65533 # reaches the socket, not on the allow-list
-GID=65534
+APP_UID=4001 # allowed
+OTHER_UID=4002 # reaches the socket, not on the allow-list
+GID=4000
 
 . "$(dirname "$0")/lib.sh"
 
