@@ -551,6 +551,12 @@ def summarise(res, floor, spin_floor, cols, spin_us, work_floor=None,
                       ratio(div(tb, f64)), S.cpu(res, row, SP),
                       S.cpu(res, row, U)))
         S.figures["spin_random_vs_floor"] = div(res.time("random", SP), f64)
+        ts, td = res.time(row, SP), res.time(row, D)
+        if ts is not None and td is not None:
+            S.figures["spin_ecdsa_vs_model"] = div(ts, f64 + td)
+            S.line("sign-ecdsa-p256@1t spinning / (1 x blocking floor + "
+                   "direct) = %s / %s: %s"
+                   % (us(ts), us(f64 + td), ratio(div(ts, f64 + td))))
     return S
 
 
