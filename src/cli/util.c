@@ -26,11 +26,40 @@ void cli_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* What a bare code does not say: the usual reasons behind the codes a
+ * token's key policy gives (docs/security.md, "Key roles and wrapping"). */
+static const char *rv_hint(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_KEY_FUNCTION_NOT_PERMITTED:
+		return "the key does not allow this use: its CKA_SIGN, "
+		       "CKA_ENCRYPT, CKA_WRAP, ... flag is off, or (coffer) "
+		       "it is locked to its first role: a key used for data "
+		       "never wraps keys, and the other way round";
+	case CKR_KEY_NOT_WRAPPABLE:
+		return "a sensitive key wraps only under a wrapping key the SO "
+		       "marked CKA_TRUSTED, or one generated on the token that "
+		       "was never extractable";
+	case CKR_KEY_UNEXTRACTABLE:
+		return "the key is not extractable: it can never leave the "
+		       "token, not even wrapped";
+	case CKR_USER_NOT_LOGGED_IN:
+		return "give the user PIN (--login, --pin-source)";
+	default:
+		return NULL;
+	}
+}
+
 void cli_rv_err(const char *what, CK_RV rv)
 {
+	const char *hint = rv_hint(rv);
 	char buf[32];
 
-	cli_err("%s: %s", what, cf_p11_rv_str(rv, buf, sizeof(buf)));
+	if (hint != NULL)
+		cli_err("%s: %s (%s)", what, cf_p11_rv_str(rv, buf, sizeof(buf)),
+			hint);
+	else
+		cli_err("%s: %s", what, cf_p11_rv_str(rv, buf, sizeof(buf)));
 }
 
 const char *cli_ossl_err(void)

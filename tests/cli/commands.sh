@@ -450,6 +450,30 @@ fi
 fails "wrap of a non-extractable key" "wrap: CKR_KEY_UNEXTRACTABLE" \
 	wrap --key pkcs11:object=kek --target pkcs11:object=tgt2 \
 	--mechanism aes-key-wrap-pad --out "$S/w2" $PIN
+check "the refusal says the key can never leave the token" \
+	grep -q "it can never leave the token" "$OUT.err"
+# The key-role lock and the wrapping rule, each refused with its reason
+# (docs/security.md, "Key roles and wrapping"): raw was used for data,
+# kek wraps keys, raw2 is an imported key nobody marked trusted.
+# shellcheck disable=SC2086
+fails "wrap under a key used for data says it is locked to its role" \
+	"CKR_KEY_FUNCTION_NOT_PERMITTED \(.*locked to its first role" \
+	wrap --key pkcs11:object=raw --target pkcs11:object=tgt \
+	--mechanism aes-key-wrap-pad --out "$S/w3" $PIN
+# shellcheck disable=SC2086
+fails "encrypt with a wrapping key says it is locked to its role" \
+	"CKR_KEY_FUNCTION_NOT_PERMITTED \(.*locked to its first role" \
+	encrypt --key pkcs11:object=kek --mechanism aes-cbc-pad --iv $IV \
+	--in "$S/data" --out "$S/kek.cbc" $PIN
+# shellcheck disable=SC2059
+printf "$k16$k16" >"$S/raw2.key"
+# shellcheck disable=SC2086
+cof import "$S/raw2.key" --type aes --label raw2 $PIN
+# shellcheck disable=SC2086
+fails "wrap of a sensitive key under an untrusted imported key says why" \
+	"CKR_KEY_NOT_WRAPPABLE \(.*CKA_TRUSTED" \
+	wrap --key pkcs11:object=raw2 --target pkcs11:object=tgt \
+	--mechanism aes-key-wrap-pad --out "$S/w4" $PIN
 # shellcheck disable=SC2086
 fails "unwrap of damaged data" "unwrap: CKR_" unwrap \
 	--key pkcs11:object=kek --mechanism aes-key-wrap-pad \
