@@ -269,6 +269,17 @@ static void check_spki(CK_SESSION_HANDLE s, const struct curve *c,
 				 1);
 	assert_int_equal(rawl, n);
 	assert_memory_equal(raw, pt, n);
+	/* Byte for byte what OpenSSL itself writes for the key (RFC 5480,
+	 * RFC 8410): other software compares these DER blobs. */
+	{
+		unsigned char *der = NULL;
+		int dl = i2d_PUBKEY(pk, &der);
+
+		assert_true(dl > 0);
+		assert_int_equal((CK_ULONG)dl, len);
+		assert_memory_equal(der, buf, len);
+		OPENSSL_free(der);
+	}
 	EVP_PKEY_free(pk);
 }
 
