@@ -186,6 +186,11 @@ bool cf_objects_present_locked(struct cf_token *t, CK_OBJECT_HANDLE h);
 CK_RV cf_objects_add_locked(struct cf_token *t, struct cf_object *o,
 			    CK_SESSION_HANDLE owner)
 	__attribute__((warn_unused_result));
+/* Stores the two halves of a new key pair: both or neither, whatever
+ * happens (two token objects go in one commit). Takes references. */
+CK_RV cf_objects_add_pair_locked(struct cf_token *t, struct cf_object *a,
+				 struct cf_object *b, CK_SESSION_HANDLE owner)
+	__attribute__((warn_unused_result));
 /* Replaces the stored object o->handle with o (same handle). */
 CK_RV cf_objects_replace_locked(struct cf_token *t, struct cf_object *o)
 	__attribute__((warn_unused_result));

@@ -68,8 +68,8 @@ out_leave:
 	return rv;
 }
 
-/* 5.18.2. The two halves are stored one after the other; when the second
- * cannot be, the first is destroyed again, so no half pair remains. */
+/* 5.18.2. The two halves are stored in one commit: a crash or a failure
+ * never leaves half a pair. */
 CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 				  CK_ATTRIBUTE_PTR pub_tmpl, CK_ULONG pub_n,
 				  CK_ATTRIBUTE_PTR priv_tmpl, CK_ULONG priv_n,
@@ -120,15 +120,15 @@ CF_EXPORT CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
 	if (rv == CKR_OK)
 		rv = cf_rules_update_derived(priv);
 	if (rv == CKR_OK)
-		rv = finish(s, pub);
+		rv = cf_rules_update_derived(pub);
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, pub);
+	if (rv == CKR_OK)
+		rv = cf_session_may_write(s, priv);
+	if (rv == CKR_OK)
+		rv = cf_objects_add_pair_locked(s->token, pub, priv, s->handle);
 	if (rv != CKR_OK)
 		goto out_leave;
-	rv = finish(s, priv);
-	if (rv != CKR_OK) {
-		if (cf_objects_destroy_locked(s->token, pub) != CKR_OK)
-			rv = CKR_DEVICE_ERROR; /* a lone public key remains */
-		goto out_leave;
-	}
 	*pub_out = pub->handle;
 	*priv_out = priv->handle;
 out_leave:

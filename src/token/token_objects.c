@@ -371,8 +371,9 @@ bool cf_objects_present_locked(struct cf_token *t, CK_OBJECT_HANDLE h)
 	return true;
 }
 
-/* Writes token object o (id set) in its own commit. */
-static CK_RV store_put(struct cf_token *t, struct cf_object *o, bool fresh)
+/* Writes token object o's record inside the caller's transaction; a
+ * fresh o gets its id here. */
+static CK_RV store_write(struct cf_token *t, struct cf_object *o, bool fresh)
 {
 	struct cf_store_key keys[MAX_INDEX_KEYS];
 	uint8_t *rec = NULL;
@@ -382,61 +383,112 @@ static CK_RV store_put(struct cf_token *t, struct cf_object *o, bool fresh)
 
 	if ((o->priv || has_secret(o)) && !t->have_key)
 		return CKR_USER_NOT_LOGGED_IN;
-	rv = cf_store_rv(cf_store_begin(t->store));
-	if (rv != CKR_OK)
-		return rv;
 	if (fresh) {
 		rv = cf_store_rv(cf_store_object_new_id(t->store, &id));
 		if (rv != CKR_OK)
-			goto out_rollback;
+			return rv;
 		o->id = id;
 	}
 	rv = record_build(t, o, &rec, &rec_len);
 	if (rv != CKR_OK)
-		goto out_rollback;
+		return rv;
 	nkeys = index_keys(t, o, keys);
 	rv = cf_store_rv(cf_store_object_put(t->store, o->id, rec, rec_len,
 					     keys, nkeys));
 	free(rec);
-	if (rv != CKR_OK)
-		goto out_rollback;
-	rv = cf_store_rv(cf_store_commit(t->store));
-	if (rv != CKR_OK)
-		goto out_rollback;
-	cf_token_mark_seen_locked(t);
+	return rv;
+}
+
+/* After the commit that wrote o: its version, for the cache. */
+static void written(struct cf_token *t, struct cf_object *o)
+{
 	if (cf_store_object_version(t->store, o->id, &o->version) != 0)
 		o->version = 0;
+}
+
+/* Writes token objects v[0..n) in one commit: all or none of them. */
+static CK_RV store_put(struct cf_token *t, struct cf_object **v, size_t n,
+		       bool fresh)
+{
+	CK_RV rv = cf_store_rv(cf_store_begin(t->store));
+
+	if (rv != CKR_OK)
+		return rv;
+	for (size_t i = 0; i < n && rv == CKR_OK; i++)
+		rv = store_write(t, v[i], fresh);
+	if (rv == CKR_OK)
+		rv = cf_store_rv(cf_store_commit(t->store));
+	if (rv != CKR_OK) {
+		cf_store_rollback(t->store);
+		for (size_t i = 0; i < n && fresh; i++)
+			v[i]->id = 0;
+		return rv;
+	}
+	cf_token_mark_seen_locked(t);
+	for (size_t i = 0; i < n; i++)
+		written(t, v[i]);
 	return CKR_OK;
-out_rollback:
-	cf_store_rollback(t->store);
-	if (fresh)
-		o->id = 0;
-	return rv;
+}
+
+static CK_RV add_session_object(struct cf_token *t, struct cf_object *o,
+				CK_SESSION_HANDLE owner)
+{
+	if (t->next_session_object == ~(CK_OBJECT_HANDLE)0)
+		return CKR_DEVICE_MEMORY;
+	o->handle = ++t->next_session_object;
+	o->owner = owner;
+	if (cf_map_put(&t->session_objects, o->handle, o) != 0)
+		return CKR_HOST_MEMORY;
+	cf_object_ref(o);
+	return CKR_OK;
+}
+
+/* Token objects v[0..n), new: stored in one commit, then cached. */
+static CK_RV add_token_objects(struct cf_token *t, struct cf_object **v,
+			       size_t n)
+{
+	CK_RV rv;
+
+	if (!t->initialized)
+		return CKR_TOKEN_NOT_RECOGNIZED;
+	rv = store_put(t, v, n, true);
+	if (rv != CKR_OK)
+		return rv;
+	for (size_t i = 0; i < n; i++) {
+		v[i]->handle = (CK_OBJECT_HANDLE)v[i]->id;
+		cache_put(t, v[i]);
+	}
+	return CKR_OK;
 }
 
 CK_RV cf_objects_add_locked(struct cf_token *t, struct cf_object *o,
 			    CK_SESSION_HANDLE owner)
 {
+	if (!o->token)
+		return add_session_object(t, o, owner);
+	return add_token_objects(t, &o, 1);
+}
+
+CK_RV cf_objects_add_pair_locked(struct cf_token *t, struct cf_object *a,
+				 struct cf_object *b, CK_SESSION_HANDLE owner)
+{
+	struct cf_object *both[2] = {a, b}, *first, *second;
 	CK_RV rv;
 
-	if (!o->token) {
-		if (t->next_session_object == ~(CK_OBJECT_HANDLE)0)
-			return CKR_DEVICE_MEMORY;
-		o->handle = ++t->next_session_object;
-		o->owner = owner;
-		if (cf_map_put(&t->session_objects, o->handle, o) != 0)
-			return CKR_HOST_MEMORY;
-		cf_object_ref(o);
-		return CKR_OK;
-	}
-	if (!t->initialized)
-		return CKR_TOKEN_NOT_RECOGNIZED;
-	rv = store_put(t, o, true);
+	if (a->token && b->token)
+		return add_token_objects(t, both, 2);
+	/* At most one half is written to the store: the session half goes
+	 * first and is taken back (which cannot fail) when the other cannot
+	 * be added. */
+	first = a->token ? b : a;
+	second = first == a ? b : a;
+	rv = cf_objects_add_locked(t, first, owner);
 	if (rv != CKR_OK)
 		return rv;
-	o->handle = (CK_OBJECT_HANDLE)o->id;
-	cache_put(t, o);
-	return CKR_OK;
+	rv = cf_objects_add_locked(t, second, owner);
+	if (rv != CKR_OK && cf_objects_destroy_locked(t, first) != CKR_OK)
+		rv = CKR_GENERAL_ERROR; /* a session object: not reached */
+	return rv;
 }
 
 CK_RV cf_objects_replace_locked(struct cf_token *t, struct cf_object *o)
@@ -455,7 +507,7 @@ CK_RV cf_objects_replace_locked(struct cf_token *t, struct cf_object *o)
 		cf_object_unref(old);
 		return CKR_OK;
 	}
-	rv = store_put(t, o, false);
+	rv = store_put(t, &o, 1, false);
 	if (rv == CKR_OK)
 		cache_put(t, o);
 	return rv;
