@@ -11,7 +11,7 @@ TSAN_BUILD ?= build-tsan
 # What runs under ThreadSanitizer: the code whose threads share state
 # (the logger, the connection layer, cofferd's workers, the client's
 # multiplexing).
-TSAN_TESTS = log conn cofferd client remote-threads remote-session remote-crypto
+TSAN_TESTS = log conn tls cofferd client remote-threads remote-session remote-crypto
 FUZZ_TIME  ?= 300
 MESON_OPTS ?=
 DEPS = meson ninja-build pkg-config gcc python3 libssl-dev libsqlite3-dev \
