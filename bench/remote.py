@@ -190,11 +190,12 @@ def coffer_token(d, libcoffer):
     return env
 
 
-def start_cofferd(servers, b, d, name, listen, extra=(), env_extra=None):
+def start_cofferd(servers, b, d, name, listen, extra=(), env_extra=None,
+                  prefix=()):
     env = coffer_token(d, b["libcoffer"])
     env.update(env_extra or {})
-    cmd = [b["cofferd"], "--module", b["libcoffer"], "--listen", listen,
-           *extra]
+    cmd = [*prefix, b["cofferd"], "--module", b["libcoffer"], "--listen",
+           listen, *extra]
     log_path = os.path.join(d, "cofferd.log")
     p = servers.start(name, cmd, env, log_path)
     if listen.startswith("unix:"):
@@ -269,8 +270,9 @@ def find_p11kit_client(given):
     return None
 
 
-def pingpong(b, out, seconds, spin_us=0, work_us=0):
-    cmd = [b["pingpong"], "--sizes", "64" if work_us else "64,65536",
+def pingpong(b, out, seconds, spin_us=0, work_us=0, prefix=()):
+    cmd = [*prefix, b["pingpong"], "--sizes",
+           "64" if work_us or prefix else "64,65536",
            "--seconds", str(seconds), "--json", out]
     if spin_us:
         cmd += ["--spin-us", str(spin_us)]
@@ -365,7 +367,7 @@ class Summary:
 
 
 def summarise(res, floor, spin_floor, cols, spin_us, work_floor=None,
-              paused=None):
+              paused=None, coloc=None):
     S = Summary()
     f64 = (floor[0][64]["median"] + floor[1][64]["median"]) / 2
     f64k = (floor[0][65536]["median"] + floor[1][65536]["median"]) / 2
@@ -557,6 +559,28 @@ def summarise(res, floor, spin_floor, cols, spin_us, work_floor=None,
             S.line("sign-ecdsa-p256@1t spinning / (1 x blocking floor + "
                    "direct) = %s / %s: %s"
                    % (us(ts), us(f64 + td), ratio(div(ts, f64 + td))))
+
+    if coloc is not None:
+        cr, cf = coloc["res"], coloc["floor"]["median"]
+        td = res.time("sign-ecdsa-p256@1t", D)
+        S.head("7. opt-in co-location (COFFER_CPU=0: a lone call runs on "
+               "CPU 0, and cofferd serves the connection there), blocking")
+        S.line("64 B ping-pong, both processes on CPU 0: %s (%s of the "
+               "floor)"
+               % (us(cf), ratio(div(cf, f64))))
+        tr = cr.time("random", "colocated")
+        S.line("random              %s = %s of the floor; %s of the "
+               "one-CPU ping-pong; %s"
+               % (us(tr), ratio(div(tr, f64)), ratio(div(tr, cf)),
+                  S.cpu(cr, "random", "colocated")))
+        te = cr.time("sign-ecdsa-p256@1t", "colocated")
+        S.figures["colocated_random"] = tr
+        S.figures["colocated_ecdsa"] = te
+        if td is not None:
+            S.figures["colocated_ecdsa_vs_model"] = div(te, f64 + td)
+        S.line("sign-ecdsa-p256@1t  %s = %s of (1 x floor + direct); %s"
+               % (us(te), ratio(div(te, f64 + td) if td else None),
+                  S.cpu(cr, "sign-ecdsa-p256@1t", "colocated")))
     return S
 
 
@@ -704,6 +728,43 @@ def direct_paused(b, scratch, seconds, pause_us):
     return Results(out).time("sign-ecdsa-p256@1t", "coffer")
 
 
+# Both processes on one CPU: a hand-off between two threads of one CPU
+# needs no wake-up of an idle one, which is most of the floor on a VM. The
+# floor measured that way is the reference of the client's cpu setting.
+PIN = ["taskset", "-c", "0"]
+
+
+def colocated(args, b, scratch, servers):
+    """random and 1-thread ECDSA through cofferd with the client's cpu
+    setting (COFFER_CPU=0), and the 64 B ping-pong with both processes on
+    CPU 0; None when taskset is missing or there is one CPU only."""
+    if not b["cofferd"] or not b["client"] or shutil.which("taskset") is None \
+            or (os.cpu_count() or 1) < 2:
+        return None
+    d = os.path.join(scratch, "colocated")
+    os.makedirs(d)
+    sock = os.path.join(d, "cofferd.sock")
+    pid = start_cofferd(servers, b, d, "cofferd-colocated", "unix:" + sock)
+    out = os.path.join(d, "bench.json")
+    # The client's cpu setting: its lone calls run on CPU 0, and it asks
+    # cofferd to serve its connection there (docs/client.md, "Latency").
+    rc = subprocess.run(
+        [b["bench"], "--workload", "random,sign-ecdsa-p256@1t",
+         "--seconds", str(args.seconds), "--json", out, "--module",
+         "colocated=" + b["client"], "--server-pid",
+         "colocated=%d" % pid, "--module-env",
+         "colocated=COFFER_SERVER=unix:" + sock, "--module-env",
+         "colocated=COFFER_CPU=0"],
+        env=dict(os.environ, TMPDIR=d), stdout=subprocess.DEVNULL).returncode
+    servers.stop_all()
+    if rc != 0 or not os.path.exists(out):
+        log("the co-located run failed (%d)" % rc)
+        return None
+    floor = pingpong(b, os.path.join(d, "floor.json"), args.seconds,
+                     prefix=PIN)
+    return {"res": Results(out), "floor": floor[64]}
+
+
 def interrupted(signum, frame):
     raise KeyboardInterrupt()
 
@@ -748,12 +809,14 @@ def main():
             log("direct signatures %dus apart" % pause_us)
             paused = (pause_us, direct_paused(b, scratch, args.seconds,
                                               pause_us))
+        log("co-located on one CPU")
+        coloc = colocated(args, b, scratch, servers)
         if bench_rc != 0:
             log("coffer-bench exited with %d: some calls failed (see the "
                 "table)" % bench_rc)
             rc = 1
         S = summarise(res, (before, after), spin_floor, cols, args.spin_us,
-                      work_floor, paused)
+                      work_floor, paused, coloc)
         print("\nremote path (issue 4): every figure against the floor of "
               "this run; loops of %gs" % args.seconds)
         print("\n".join(S.lines))

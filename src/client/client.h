@@ -10,6 +10,7 @@
 #ifndef CF_CLIENT_H
 #define CF_CLIENT_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,13 +34,17 @@ struct cf_client_conf {
 	int timeout_ms;		/* one call's round trip */
 	int connect_timeout_ms; /* connect, TLS handshake and hello */
 	unsigned spin_usec;	/* opt-in busy-poll before sleeping, 0 off */
+	/* Opt-in: a call that is the only one in flight runs on this CPU
+	 * (cofferd's, by CPUAffinity=), -1 off. See colocate.c. */
+	int cpu;
 };
 
 /* Reads the config file (COFFER_CLIENT_CONF, which must then exist, else
  * ~/.config/coffer/client.conf, else /etc/coffer/client.conf; none is
  * fine), then lets the environment override it (COFFER_SERVER,
  * COFFER_CLIENT_CERT, COFFER_CLIENT_KEY, COFFER_CLIENT_CA,
- * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS, COFFER_SPIN_USEC). Returns 0,
+ * COFFER_TIMEOUT_MS, COFFER_CONNECT_TIMEOUT_MS, COFFER_SPIN_USEC,
+ * COFFER_CPU). Returns 0,
  * or -1 with a one-line reason in err (unreadable file, unknown key, bad value,
  * no server configured). Not thread-safe. */
 int cf_client_conf_load(struct cf_client_conf *c, char *err, size_t errlen)
@@ -52,6 +57,18 @@ int cf_client_conf_parse(struct cf_client_conf *c, const char *name,
 /* Splits "tls://HOST:PORT" ("[v6]:PORT" too) into host and port. */
 int cf_client_parse_tls(const char *server, char *host, size_t hostlen,
 			char *port, size_t portlen);
+
+/* ---- running calls on cofferd's CPU (colocate.c) ---------------------- */
+
+/* What cf_colocate_enter did to the calling thread. */
+struct cf_colocate {
+	bool pinned;
+	cpu_set_t orig; /* the thread's affinity before the call */
+};
+/* Around every call: when cpu >= 0 and no other call is under way, the
+ * thread runs on cpu until cf_colocate_leave puts its affinity back. */
+void cf_colocate_enter(int cpu, struct cf_colocate *st);
+void cf_colocate_leave(struct cf_colocate *st);
 
 /* ---- dialing (dial.c) ------------------------------------------------- */
 

@@ -82,6 +82,23 @@ static int set_key(struct cf_client_conf *c, const char *key, const char *v,
 		c->spin_usec = (unsigned)us;
 		return 0;
 	}
+	if (strcmp(key, "cpu") == 0) {
+		char *end = NULL;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < -1 ||
+		    n >= CF_HELLO_CPU_MAX) {
+			snprintf(err, errlen,
+				 "%s:%zu: %s: want a CPU number, 0 to %d (-1: "
+				 "off), got \"%s\"",
+				 name, line, key, CF_HELLO_CPU_MAX - 1, v);
+			return -1;
+		}
+		c->cpu = (int)n;
+		return 0;
+	}
 	snprintf(err, errlen, "%s:%zu: unknown key \"%s\"", name, line, key);
 	return -1;
 }
@@ -190,6 +207,7 @@ static int load_env(struct cf_client_conf *c, char *err, size_t errlen)
 	    {"COFFER_TIMEOUT_MS", "timeout_ms"},
 	    {"COFFER_CONNECT_TIMEOUT_MS", "connect_timeout_ms"},
 	    {"COFFER_SPIN_USEC", "spin_usec"},
+	    {"COFFER_CPU", "cpu"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -213,6 +231,7 @@ int cf_client_conf_load(struct cf_client_conf *c, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = CF_CLIENT_TIMEOUT_DEFAULT;
 	c->connect_timeout_ms = CF_CLIENT_CONNECT_TIMEOUT_DEFAULT;
+	c->cpu = -1;
 	if (env != NULL && *env != '\0') {
 		r = load_file(c, env, true, err, errlen);
 	} else {

@@ -175,7 +175,7 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 		dial_failed(conf, strerror(-r));
 		return r;
 	}
-	r = cf_hello_client(c, conf->connect_timeout_ms, hello);
+	r = cf_hello_client_cpu(c, conf->connect_timeout_ms, conf->cpu, hello);
 	if (r != 0) {
 		if (hello->refused != 0)
 			snprintf(why, sizeof(why),

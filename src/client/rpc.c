@@ -85,8 +85,10 @@ static struct {
 	uint64_t attempts; /* connection attempts ended */
 	bool connecting;
 	atomic_int timeout_ms; /* per call; read without the lock */
+	atomic_int cpu;	       /* the cpu setting (colocate.c); the same */
 } rpc = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cpu = -1,
 };
 
 static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
@@ -304,6 +306,7 @@ void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls)
 	rpc.tls = tls;
 	atomic_store(&rpc.timeout_ms, conf != NULL ? conf->timeout_ms
 						   : CF_CLIENT_TIMEOUT_DEFAULT);
+	atomic_store(&rpc.cpu, conf != NULL ? conf->cpu : -1);
 	pthread_mutex_unlock(&rpc.lock);
 }
 
@@ -743,7 +746,7 @@ static CK_RV roundtrip_chain(struct cf_client_call *c,
 	return CKR_OK;
 }
 
-CK_RV cf_client_roundtrip(struct cf_client_call *c)
+static CK_RV roundtrip(struct cf_client_call *c)
 {
 	uint8_t *dp = NULL;
 	size_t dlen = 0;
@@ -771,5 +774,16 @@ CK_RV cf_client_roundtrip(struct cf_client_call *c)
 	if (retry && ms_left(&deadline) > 0)
 		rv = roundtrip_once(c, &deadline, CF_FRAME_REQUEST,
 				    c->req.data, c->req.len, &retry, &sent);
+	return rv;
+}
+
+CK_RV cf_client_roundtrip(struct cf_client_call *c)
+{
+	struct cf_colocate co;
+	CK_RV rv;
+
+	cf_colocate_enter(atomic_load(&rpc.cpu), &co);
+	rv = roundtrip(c);
+	cf_colocate_leave(&co);
 	return rv;
 }

@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -535,6 +536,27 @@ static void refuse(struct cf_conn *conn, enum cf_proto_error code,
 	cf_conn_send_error(conn, 0, code, reason, timeout_ms);
 }
 
+/* The client's cpu setting (docs/client.md, "Latency"): this worker
+ * process serves it on that CPU alone, so that a blocking hand-off between
+ * its thread and ours needs no wake-up of an idle CPU. Set before any
+ * serving thread exists: they all inherit it. Only this client's calls are
+ * affected; a CPU this process may not use is refused by the kernel and
+ * the connection is served as usual. */
+static void serve_on_cpu(unsigned long conn_id, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) != 0)
+		cf_warn("conn=%lu: cannot serve on CPU %d as the client asks: "
+			"%s",
+			conn_id, cpu, strerror(errno));
+	else
+		cf_debug("conn=%lu: served on CPU %d, as the client asks",
+			 conn_id, cpu);
+}
+
 /* Narrows the visible slots: --token/token lines, then the peer's map. */
 static int filter(struct worker *w, const struct cf_srv_conf *conf,
 		  const struct cf_peer *peer)
@@ -627,6 +649,8 @@ int cf_worker_run(const struct cf_worker_args *a)
 		goto out_free_conn;
 	}
 	cf_info("audit conn=%lu %s: connected", a->conn_id, peer.desc);
+	if (hello.cpu >= 0)
+		serve_on_cpu(a->conn_id, hello.cpu);
 
 	if (cf_module_open(conf->module, &mod, err, sizeof(err)) != CKR_OK) {
 		cf_error("conn=%lu: %s", a->conn_id, err);

@@ -117,6 +117,9 @@ int cf_conn_send_error(struct cf_conn *c, uint32_t id, enum cf_proto_error code,
  * u32 the most calls it runs at once for this client. No common version
  * gets CF_FRAME_ERROR(CF_PERR_VERSION) and the server closes.
  */
+/* CPU numbers a HELLO may carry (glibc's cpu_set_t). */
+#define CF_HELLO_CPU_MAX 1024
+
 struct cf_hello {
 	uint16_t version;
 	uint32_t max_frame;    /* min of both sides' offers */
@@ -125,9 +128,16 @@ struct cf_hello {
 	 * of its reply (the call returns -EPROTO): code 0 for none. */
 	uint32_t refused;
 	char refused_reason[128];
+	/* The CPU the client asks its calls to be served on (its cpu
+	 * setting), -1 for none: the client sends it, the server reads it. */
+	int32_t cpu;
 };
 
 int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out);
+/* The same, asking the server to serve the connection on CPU cpu (-1: no
+ * wish). */
+int cf_hello_client_cpu(struct cf_conn *c, int timeout_ms, int32_t cpu,
+			struct cf_hello *out);
 /* Reads the client's HELLO and answers it; on success sets the connection's
  * max_frame to the agreed value. Returns -EPROTO for a bad hello (after
  * telling the peer why). */

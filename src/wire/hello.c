@@ -3,6 +3,8 @@
  *
  * HELLO:       magic[8] "COFFER\0\0", u16 min version, u16 max version,
  *              u32 largest frame the client accepts          (16 bytes)
+ *              then optionally u32 the CPU the client asks its calls to
+ *              be served on, 0xffffffff for none              (20 bytes)
  * HELLO_REPLY: magic[8], u16 chosen version, u32 largest frame the server
  *              accepts, u32 calls the server runs at once    (18 bytes)
  *
@@ -18,7 +20,9 @@
 #include "common/buf.h"
 
 #define HELLO_LEN 16
+#define HELLO_CPU_LEN 20
 #define REPLY_LEN 18
+#define NO_CPU 0xffffffffu
 
 static const uint8_t magic[8] = {'C', 'O', 'F', 'F', 'E', 'R', 0, 0};
 
@@ -50,7 +54,13 @@ static uint16_t pick_version(uint16_t min, uint16_t max)
 
 int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out)
 {
-	uint8_t hello[HELLO_LEN];
+	return cf_hello_client_cpu(c, timeout_ms, -1, out);
+}
+
+int cf_hello_client_cpu(struct cf_conn *c, int timeout_ms, int32_t cpu,
+			struct cf_hello *out)
+{
+	uint8_t hello[HELLO_CPU_LEN];
 	uint32_t mine, theirs, inflight;
 	struct cf_frame f;
 	uint16_t version;
@@ -63,6 +73,7 @@ int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out)
 	put_be16(hello + 8, CF_PROTO_VERSION);
 	put_be16(hello + 10, CF_PROTO_VERSION);
 	cf_put_be32(hello + 12, mine);
+	cf_put_be32(hello + 16, cpu >= 0 ? (uint32_t)cpu : NO_CPU);
 	rc = cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello),
 			  timeout_ms);
 	if (rc < 0)
@@ -92,6 +103,7 @@ int cf_hello_client(struct cf_conn *c, int timeout_ms, struct cf_hello *out)
 		goto out_clear;
 	}
 	out->version = version;
+	out->cpu = cpu;
 	out->max_frame = agree_max_frame(mine, theirs);
 	out->max_inflight = inflight;
 	cf_conn_set_max_frame(c, out->max_frame);
@@ -157,6 +169,13 @@ int cf_hello_server(struct cf_conn *c, int timeout_ms, uint32_t max_frame,
 	out->version = version;
 	out->max_frame = agreed;
 	out->max_inflight = max_inflight;
+	out->cpu = -1;
+	if (f.len >= HELLO_CPU_LEN) {
+		uint32_t cpu = cf_get_be32(f.payload + 16);
+
+		if (cpu < CF_HELLO_CPU_MAX)
+			out->cpu = (int32_t)cpu;
+	}
 out_clear:
 	cf_frame_clear(&f);
 	return rc;

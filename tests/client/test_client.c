@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -271,6 +272,7 @@ static int setup(void **state)
 	setenv("COFFER_SERVER", server, 1);
 	unsetenv("COFFER_TIMEOUT_MS");
 	unsetenv("COFFER_CONNECT_TIMEOUT_MS");
+	unsetenv("COFFER_CPU");
 	return 0;
 }
 
@@ -546,6 +548,66 @@ static void test_client__unreachable_server_is_reported_once(void **state)
 	    stderr_lines_with(three_calls_without_server, "cannot connect"), 1);
 	assert_int_equal(
 	    stderr_lines_with(finalize_and_one_more_call, "cannot connect"), 1);
+}
+
+/* The pid of cofferd's (only) worker process. */
+static pid_t worker_pid(void)
+{
+	char path[64];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+		 (int)t.cofferd, (int)t.cofferd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* COFFER_CPU asks cofferd to serve the connection on that CPU: its worker
+ * process runs there alone (docs/client.md, "Latency"). Without it the
+ * worker may run anywhere cofferd may. */
+static void test_client__cpu_setting_serves_on_that_cpu(void **state)
+{
+	cpu_set_t mine, worker;
+	char cpu[16];
+	CK_ULONG n = 0;
+	int first = -1;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+		if (CPU_ISSET(i, &mine))
+			first = i;
+	snprintf(cpu, sizeof(cpu), "%d", first);
+	setenv("COFFER_CPU", cpu, 1);
+	cofferd_start();
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	assert_int_equal(sched_getaffinity(worker_pid(), sizeof(worker),
+					   &worker),
+			 0);
+	assert_int_equal(CPU_COUNT(&worker), 1);
+	assert_true(CPU_ISSET(first, &worker));
+	unsetenv("COFFER_CPU");
+}
+
+static void test_client__no_cpu_setting_leaves_the_worker_free(void **state)
+{
+	cpu_set_t mine, worker;
+	CK_ULONG n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	cofferd_start();
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	assert_int_equal(sched_getaffinity(worker_pid(), sizeof(worker),
+					   &worker),
+			 0);
+	assert_true(CPU_EQUAL(&worker, &mine));
 }
 
 static void test_client__dead_socket_fails_fast(void **state)
@@ -1026,6 +1088,8 @@ int main(int argc, char **argv)
 	    T(test_client__reconnects_after_cofferd_restart),
 	    T(test_client__unreachable_server_initializes),
 	    T(test_client__unreachable_server_is_reported_once),
+	    T(test_client__cpu_setting_serves_on_that_cpu),
+	    T(test_client__no_cpu_setting_leaves_the_worker_free),
 	    T(test_client__dead_socket_fails_fast),
 	    T(test_client__stopped_server_fails_fast),
 	    T(test_client__silent_server_times_out),

@@ -18,7 +18,7 @@
 static const char *envs[] = {
     "COFFER_CLIENT_CONF",	 "COFFER_SERVER",    "COFFER_CLIENT_CERT",
     "COFFER_CLIENT_KEY",	 "COFFER_CLIENT_CA", "COFFER_TIMEOUT_MS",
-    "COFFER_CONNECT_TIMEOUT_MS", "COFFER_SPIN_USEC", "HOME"};
+    "COFFER_CONNECT_TIMEOUT_MS", "COFFER_SPIN_USEC", "COFFER_CPU", "HOME"};
 
 static char path[64];
 
@@ -65,8 +65,10 @@ static void test_client_conf__parses_every_key(void **state)
 		   "ca = /ca.pem\n"
 		   "timeout_ms = 1500\n"
 		   "connect_timeout_ms = 700\n"
-		   "spin_usec = 50\n");
+		   "spin_usec = 50\n"
+		   "cpu = 3\n");
 	assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.cpu, 3);
 	assert_string_equal(c.server, "tls://hsm.example.net:5696");
 	assert_string_equal(c.cert, "/c.pem");
 	assert_string_equal(c.key, "/k.pem");
@@ -90,6 +92,7 @@ static void test_client_conf__defaults_from_env_alone(void **state)
 	assert_int_equal(c.connect_timeout_ms,
 			 CF_CLIENT_CONNECT_TIMEOUT_DEFAULT);
 	assert_int_equal(c.spin_usec, 0);
+	assert_int_equal(c.cpu, -1); /* off */
 }
 
 static void test_client_conf__env_overrides_file(void **state)
@@ -160,6 +163,34 @@ static void test_client_conf__bad_spin_names_its_unit(void **state)
 		unlink(path);
 		snprintf(path, sizeof(path), "/tmp/coffer-client-conf-XXXXXX");
 	}
+}
+
+/* cpu names a CPU a cpu_set_t holds, or -1 (off); COFFER_CPU sets it. */
+static void test_client_conf__cpu_values(void **state)
+{
+	static const char *bad[] = {"1024", "-2", "x", "1.5"};
+	struct cf_client_conf c;
+	char err[256], text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "server = unix:/x\ncpu = %s\n",
+			 bad[i]);
+		write_conf(text);
+		assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "want a CPU number, 0 to 1023"));
+		unlink(path);
+		snprintf(path, sizeof(path), "/tmp/coffer-client-conf-XXXXXX");
+	}
+	unsetenv("COFFER_CLIENT_CONF");
+	setenv("COFFER_SERVER", "unix:/x", 1);
+	setenv("COFFER_CPU", "1023", 1);
+	assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.cpu, 1023);
+	setenv("COFFER_CPU", "-1", 1);
+	assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.cpu, -1);
+	unsetenv("COFFER_CPU");
 }
 
 static void test_client_conf__missing_named_file_fails(void **state)
@@ -238,6 +269,7 @@ int main(void)
 	    T(test_client_conf__unknown_key_fails_naming_line),
 	    T(test_client_conf__bad_values_fail),
 	    T(test_client_conf__bad_spin_names_its_unit),
+	    T(test_client_conf__cpu_values),
 	    T(test_client_conf__missing_named_file_fails),
 	    T(test_client_conf__no_server_fails),
 	    T(test_client_conf__tls_needs_cert_key_and_ca),

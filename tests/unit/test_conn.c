@@ -1362,6 +1362,72 @@ static void test_hello__version_range_including_ours_agrees(void **state)
 	cf_conn_free(b);
 }
 
+/* The CPU a hand-made HELLO of len bytes (16, or 20 with cpu) asks for,
+ * as the server reads it. */
+static int32_t server_cpu_of(size_t len, uint32_t cpu)
+{
+	struct cf_conn *a, *b;
+	struct server_arg sv;
+	struct cf_frame f;
+	pthread_t th;
+	uint8_t h[20];
+
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	sv = (struct server_arg){
+	    .c = b, .max_frame = CF_FRAME_MAX_DEFAULT, .max_inflight = 4};
+	assert_int_equal(pthread_create(&th, NULL, hello_server, &sv), 0);
+	make_hello(h, 1, 1);
+	cf_put_be32(h + 16, cpu);
+	assert_int_equal(cf_conn_send(a, CF_FRAME_HELLO, 0, 0, h, len, T_MS),
+			 0);
+	pthread_join(th, NULL);
+	assert_int_equal(sv.rc, 0);
+	assert_int_equal(cf_conn_recv(a, &f, T_MS), 0);
+	assert_int_equal(f.type, CF_FRAME_HELLO_REPLY);
+	cf_frame_clear(&f);
+	cf_conn_free(a);
+	cf_conn_free(b);
+	return sv.out.cpu;
+}
+
+/* The client's cpu setting travels in its HELLO; a client that has none
+ * (or an older one, whose HELLO stops after 16 bytes) asks for nothing. */
+static void test_hello__client_cpu_reaches_the_server(void **state)
+{
+	struct cf_conn *a, *b;
+	struct server_arg sv;
+	struct cf_hello cl;
+	pthread_t th;
+
+	(void)state;
+	for (int32_t cpu = -1; cpu <= 1; cpu += 2) {
+		pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+		sv = (struct server_arg){.c = b,
+					 .max_frame = CF_FRAME_MAX_DEFAULT,
+					 .max_inflight = 4};
+		assert_int_equal(
+		    pthread_create(&th, NULL, hello_server, &sv), 0);
+		assert_int_equal(cf_hello_client_cpu(a, T_MS, cpu, &cl), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(sv.rc, 0);
+		assert_int_equal(sv.out.cpu, cpu);
+		cf_conn_free(a);
+		cf_conn_free(b);
+	}
+	assert_int_equal(server_cpu_of(16, 3), -1);
+	assert_int_equal(server_cpu_of(20, 3), 3);
+}
+
+/* A CPU number no cpu_set_t can hold asks for nothing. */
+static void test_hello__cpu_out_of_range_is_no_wish(void **state)
+{
+	(void)state;
+	assert_int_equal(server_cpu_of(20, CF_HELLO_CPU_MAX), -1);
+	assert_int_equal(server_cpu_of(20, 0xffffffffu), -1);
+	assert_int_equal(server_cpu_of(20, CF_HELLO_CPU_MAX - 1),
+			 CF_HELLO_CPU_MAX - 1);
+}
+
 static void test_hello__bad_magic_gets_malformed(void **state)
 {
 	uint8_t h[16];
@@ -1432,7 +1498,7 @@ static void test_hello__client_hello_on_the_wire(void **state)
 	struct cf_conn *a, *b;
 	struct cf_hello cl;
 	struct cf_frame f;
-	uint8_t want[16];
+	uint8_t want[20];
 
 	(void)state;
 	pair(&a, &b, 1u << 20);
@@ -1442,6 +1508,7 @@ static void test_hello__client_hello_on_the_wire(void **state)
 	assert_int_equal(f.type, CF_FRAME_HELLO);
 	make_hello(want, CF_PROTO_VERSION, CF_PROTO_VERSION);
 	cf_put_be32(want + 12, 1u << 20);
+	cf_put_be32(want + 16, 0xffffffffu); /* no CPU asked for */
 	assert_int_equal(f.len, sizeof(want));
 	assert_memory_equal(f.payload, want, sizeof(want));
 	cf_frame_clear(&f);
@@ -1515,6 +1582,8 @@ int main(void)
 	    cmocka_unit_test(test_hello__max_frame_never_below_floor),
 	    cmocka_unit_test(test_hello__no_common_version_gets_version_error),
 	    cmocka_unit_test(test_hello__version_range_including_ours_agrees),
+	    cmocka_unit_test(test_hello__client_cpu_reaches_the_server),
+	    cmocka_unit_test(test_hello__cpu_out_of_range_is_no_wish),
 	    cmocka_unit_test(test_hello__bad_magic_gets_malformed),
 	    cmocka_unit_test(test_hello__short_hello_gets_malformed),
 	    cmocka_unit_test(test_hello__request_before_hello_gets_malformed),
