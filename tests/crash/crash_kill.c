@@ -35,7 +35,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -720,59 +719,16 @@ static bool check_dbs(const struct run *r)
 
 /* ---- parent ---------------------------------------------------------- */
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int setup_main(struct h_module *m, void *arg)
-{
-	(void)arg;
-	return h_token_setup(m) == CKR_OK ? 0 : 1;
-}
-
 /* Kills the worker at a random moment. Most rounds start the clock when
  * the worker is logged in, so that the kill lands among writes; every
  * fourth round starts it at fork, so that some kills land in
  * C_Initialize, token open or login. */
 static int round_kill(struct run *r, unsigned int *delay_ms)
 {
-	struct pollfd pfd;
-	int fds[2];
-	pid_t pid;
-	char c;
-	int st;
-
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return -1;
-	r->ready_fd = fds[1];
 	*delay_ms = 1 + (unsigned int)(rng_next(&r->rng) % 200);
-	pid = h_spawn(r->module, worker_main, r);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		return -1;
-	}
-	if (r->round % 4 != 3) {
-		pfd.fd = fds[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, WORKER_TIMEOUT_MS) != 1 ||
-		    read(fds[0], &c, 1) != 1) {
-			printf("# worker never became ready\n");
-			kill(pid, SIGKILL);
-			close(fds[0]);
-			return h_wait(pid, 1000);
-		}
-	}
-	close(fds[0]);
-	sleep_ms(*delay_ms);
-	kill(pid, SIGKILL);
-	st = h_wait(pid, WORKER_TIMEOUT_MS);
-	return st == 128 + SIGKILL ? 0 : st;
+	return h_kill_when_ready(r->module, worker_main, r, &r->ready_fd,
+				 r->round % 4 != 3, *delay_ms,
+				 WORKER_TIMEOUT_MS);
 }
 
 static int usage(const char *argv0)
@@ -820,7 +776,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n1..%u\n", rounds);
 	printf("# module %s, scratch %s, seed 0x%016" PRIx64 "\n", r.module,
 	       r.scratch.dir, seed);
-	st = h_wait(h_spawn(r.module, setup_main, NULL), VERIFY_TIMEOUT_MS);
+	st = h_wait(h_spawn(r.module, h_token_setup_main, NULL), VERIFY_TIMEOUT_MS);
 	if (st != 0 || journal_load(&r) != 0) {
 		printf("Bail out! token setup failed (%d)\n", st);
 		goto out_results;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,13 +328,19 @@ pid_t h_spawn(const char *module_path, int (*fn)(struct h_module *, void *),
 	_exit(rc);
 }
 
-static void sleep_ms(unsigned int ms)
+void h_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000,
 			      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+int h_token_setup_main(struct h_module *m, void *arg)
+{
+	(void)arg;
+	return h_token_setup(m) == CKR_OK ? 0 : 1;
 }
 
 int h_wait(pid_t pid, unsigned int timeout_ms)
@@ -360,7 +367,7 @@ int h_wait(pid_t pid, unsigned int timeout_ms)
 				return -1;
 			break;
 		}
-		sleep_ms(2);
+		h_sleep_ms(2);
 		waited += 2;
 	}
 	if (active_results != NULL)
@@ -540,4 +547,40 @@ void h_results_drain(struct h_results *r)
 		       r->count, msg + 1);
 	}
 	fflush(stdout);
+}
+
+int h_kill_when_ready(const char *module_path,
+		      int (*fn)(struct h_module *, void *), void *arg,
+		      int *ready_fd, bool wait_ready, unsigned int delay_ms,
+		      unsigned int timeout_ms)
+{
+	struct pollfd pfd;
+	int fds[2], st;
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	*ready_fd = fds[1];
+	pid = h_spawn(module_path, fn, arg);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	if (wait_ready && (poll(&pfd, 1, (int)timeout_ms) != 1 ||
+			   read(fds[0], &c, 1) != 1)) {
+		printf("# worker never became ready\n");
+		kill(pid, SIGKILL);
+		close(fds[0]);
+		h_wait(pid, 1000);
+		return -1;
+	}
+	close(fds[0]);
+	h_sleep_ms(delay_ms);
+	kill(pid, SIGKILL);
+	st = h_wait(pid, timeout_ms);
+	return st == 128 + SIGKILL ? 0 : st;
 }

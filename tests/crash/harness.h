@@ -68,6 +68,19 @@ CK_RV h_token_setup(const struct h_module *m)
 pid_t h_spawn(const char *module_path, int (*fn)(struct h_module *, void *),
 	      void *arg);
 
+/* h_spawn-able: h_token_setup, exit status 0 when it worked. */
+int h_token_setup_main(struct h_module *m, void *arg);
+/* Sleeps ms milliseconds (through EINTR). */
+void h_sleep_ms(unsigned int ms);
+/* Runs fn(arg) in a child (h_spawn) and SIGKILLs it delay_ms after it
+ * wrote a byte to *ready_fd (set here, before the fork, to the write end
+ * of a pipe fn can write to), or after the fork when wait_ready is false.
+ * 0 when the kill ended it, -1 when it never became ready, else its exit
+ * status as h_wait gives it. */
+int h_kill_when_ready(const char *module_path,
+		      int (*fn)(struct h_module *, void *), void *arg,
+		      int *ready_fd, bool wait_ready, unsigned int delay_ms,
+		      unsigned int timeout_ms);
 /* Waits for pid for at most timeout_ms, killing it with SIGKILL when the
  * time runs out. Returns its exit code, 128+signal when it was killed, or
  * -1 when waiting failed. */

@@ -13,9 +13,7 @@
  * checked against) or a lone private key. Prints TAP, one line per round.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -197,57 +195,6 @@ static int verify_main(struct h_module *m, void *arg)
 
 /* ---- parent ----------------------------------------------------------- */
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int setup_main(struct h_module *m, void *arg)
-{
-	(void)arg;
-	return h_token_setup(m) == CKR_OK ? 0 : 1;
-}
-
-/* Starts a worker, waits until it is logged in, kills it a random moment
- * later. 0 when it died of the kill. */
-static int round_kill(struct run *r, unsigned int *delay_ms)
-{
-	struct pollfd pfd;
-	int fds[2], st;
-	pid_t pid;
-	char c;
-
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return -1;
-	r->ready_fd = fds[1];
-	*delay_ms = 1 + (unsigned int)(rng_next(&r->rng) % 150);
-	pid = h_spawn(r->module, worker_main, r);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		return -1;
-	}
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, WORKER_TIMEOUT_MS) != 1 ||
-	    read(fds[0], &c, 1) != 1) {
-		printf("# worker never became ready\n");
-		kill(pid, SIGKILL);
-		close(fds[0]);
-		h_wait(pid, 1000);
-		return -1;
-	}
-	close(fds[0]);
-	sleep_ms(*delay_ms);
-	kill(pid, SIGKILL);
-	st = h_wait(pid, WORKER_TIMEOUT_MS);
-	return st == 128 + SIGKILL ? 0 : st;
-}
-
 int main(int argc, char **argv)
 {
 	struct run r = {0};
@@ -282,14 +229,16 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n1..%u\n", rounds);
 	printf("# module %s, scratch %s, seed 0x%016" PRIx64 "\n", r.module,
 	       r.scratch.dir, seed);
-	st = h_wait(h_spawn(r.module, setup_main, NULL), VERIFY_TIMEOUT_MS);
+	st = h_wait(h_spawn(r.module, h_token_setup_main, NULL), VERIFY_TIMEOUT_MS);
 	if (st != 0) {
 		printf("Bail out! token setup failed (%d)\n", st);
 		goto out_results;
 	}
 	for (r.round = 1; r.round <= rounds; r.round++) {
 		ok = true;
-		st = round_kill(&r, &delay);
+		delay = 1 + (unsigned int)(rng_next(&r.rng) % 150);
+		st = h_kill_when_ready(r.module, worker_main, &r, &r.ready_fd,
+				       true, delay, WORKER_TIMEOUT_MS);
 		if (st != 0) {
 			printf("# worker ended by itself (status %d)\n", st);
 			ok = false;

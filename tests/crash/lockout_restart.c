@@ -186,12 +186,6 @@ static int process4(struct h_module *m, void *arg)
 	return 0;
 }
 
-static int setup_main(struct h_module *m, void *arg)
-{
-	(void)arg;
-	return h_token_setup(m) == CKR_OK ? 0 : 1;
-}
-
 int main(int argc, char **argv)
 {
 	static int (*const procs[])(struct h_module *, void *) = {
@@ -221,7 +215,7 @@ int main(int argc, char **argv)
 		printf("Bail out! pipe\n");
 		goto out_scratch;
 	}
-	if (h_wait(h_spawn(argv[1], setup_main, NULL), TIMEOUT_MS) != 0) {
+	if (h_wait(h_spawn(argv[1], h_token_setup_main, NULL), TIMEOUT_MS) != 0) {
 		printf("Bail out! token setup failed\n");
 		goto out_results;
 	}

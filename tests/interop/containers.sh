@@ -35,8 +35,6 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-INNER=$(abs_path "$INNER")
-COFFERD=$(abs_path "$COFFERD")
 TOKENS=$SCRATCH/tokens
 RUN=$SCRATCH/run
 SOCK=$RUN/cofferd.sock
@@ -49,6 +47,7 @@ chmod 755 "$SCRATCH/lib/libcoffer-client.so"
 CLIENT=$SCRATCH/lib/libcoffer-client.so
 
 # The token side: a token and a key pair made with the token's own module.
+INNER=$(abs_path "$INNER")
 MODULE_SAVED=$MODULE
 MODULE=$INNER
 step "token side: --init-token" --init-token --label "$LABEL" \
@@ -66,22 +65,7 @@ socket_group = $GID
 socket_mode = 0660
 allow_uid = $APP_UID
 EOF
-"$COFFERD" --module "$INNER" --listen "unix:$SOCK" \
-	--config "$SCRATCH/cofferd.conf" --log-level info \
-	2>"$SCRATCH/cofferd.log" &
-COFFERD_PID=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 1000 ] &&
-	kill -0 "$COFFERD_PID" 2>/dev/null; do
-	sleep 0.01
-	i=$((i + 1))
-done
-cp "$SCRATCH/cofferd.log" "$OUT"
-if [ -S "$SOCK" ]; then ok "cofferd listens on $SOCK"; else
-	not_ok "cofferd listens on $SOCK"
-	finish
-	exit 1
-fi
+start_cofferd --config "$SCRATCH/cofferd.conf" --log-level info
 
 # in_client UID CMD...: CMD as UID (group GID, no other groups) in a
 # mount namespace where the token directory is an empty tmpfs and the

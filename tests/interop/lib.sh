@@ -167,16 +167,17 @@ tap_header() {
 	echo "# module $MODULE${COFFERD:+, cofferd exporting $INNER}"
 }
 
-# start_cofferd: cofferd on a Unix socket in the scratch dir, exporting
-# INNER with the COFFER_CONF above (cofferd inherits it), its log in
+# start_cofferd [ARGS...]: cofferd on a Unix socket ($SOCK if set, else
+# in the scratch dir), exporting INNER with the COFFER_CONF above (cofferd
+# inherits it), with ARGS added (a later --log-level wins), its log in
 # $SCRATCH/cofferd.log; the client module finds it by COFFER_SERVER. The
 # script ends here when cofferd does not listen: nothing else can pass.
 start_cofferd() {
 	COFFERD=$(abs_path "$COFFERD")
 	INNER=$(abs_path "$INNER")
-	SOCK=$SCRATCH/cofferd.sock
+	SOCK=${SOCK:-$SCRATCH/cofferd.sock}
 	"$COFFERD" --module "$INNER" --listen "unix:$SOCK" --log-level warn \
-		2>"$SCRATCH/cofferd.log" &
+		"$@" 2>"$SCRATCH/cofferd.log" &
 	COFFERD_PID=$!
 	i=0
 	while [ ! -S "$SOCK" ] && [ $i -lt 1000 ] &&
