@@ -62,6 +62,7 @@ int cf_client_parse_tls(const char *server, char *host, size_t hostlen,
 
 /* What cf_colocate_enter did to the calling thread. */
 struct cf_colocate {
+	bool counted; /* the setting is on: counted among the calls */
 	bool pinned;
 	cpu_set_t orig; /* the thread's affinity before the call */
 };

@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 
-/* Calls under way in this process, pinned or not. */
+/* Calls under way in this process with the setting on, pinned or not. */
 static atomic_uint calls;
 
 void cf_colocate_enter(int cpu, struct cf_colocate *st)
@@ -28,7 +28,8 @@ void cf_colocate_enter(int cpu, struct cf_colocate *st)
 	cpu_set_t one;
 
 	st->pinned = false;
-	if (atomic_fetch_add(&calls, 1) != 0 || cpu < 0)
+	st->counted = cpu >= 0;
+	if (!st->counted || atomic_fetch_add(&calls, 1) != 0)
 		return;
 	if (sched_getaffinity(0, sizeof(st->orig), &st->orig) != 0 ||
 	    !CPU_ISSET(cpu, &st->orig) || CPU_COUNT(&st->orig) == 1)
@@ -40,7 +41,8 @@ void cf_colocate_enter(int cpu, struct cf_colocate *st)
 
 void cf_colocate_leave(struct cf_colocate *st)
 {
-	atomic_fetch_sub(&calls, 1);
+	if (st->counted)
+		atomic_fetch_sub(&calls, 1);
 	if (st->pinned && sched_setaffinity(0, sizeof(st->orig), &st->orig) != 0)
 		cf_error("coffer-client: cannot give the thread its CPU "
 			 "affinity back: %s",
