@@ -95,6 +95,11 @@ struct worker {
 	unsigned nthreads;
 	pthread_t sig_thread;
 	bool sig_started;
+	/* Served on the client's CPU (its cpu setting) until it overlaps
+	 * calls; wide is the process's CPUs before. */
+	bool pinned;
+	pthread_t main_thread;
+	cpu_set_t wide;
 	/* Running average of each function's duration, in microseconds. */
 	atomic_uint cost_us[CF_FN_MAX + 1];
 };
@@ -315,6 +320,25 @@ out:
 	return keep;
 }
 
+/* The client overlaps its calls: one CPU would only make them take turns,
+ * so every thread of this worker gets the process's CPUs back (threads
+ * made later inherit them). Caller holds w->mu. */
+static void widen_locked(struct worker *w)
+{
+	w->pinned = false;
+	(void)pthread_setaffinity_np(w->main_thread, sizeof(w->wide),
+				     &w->wide);
+	for (unsigned i = 0; i < w->nthreads; i++)
+		(void)pthread_setaffinity_np(w->threads[i], sizeof(w->wide),
+					     &w->wide);
+	if (w->sig_started)
+		(void)pthread_setaffinity_np(w->sig_thread, sizeof(w->wide),
+					     &w->wide);
+	cf_debug("conn=%lu: the client overlaps its calls: served on every "
+		 "CPU again",
+		 w->srv.conn_id);
+}
+
 /* Takes a frame the reader got: queues a request, or refuses it. Returns
  * false when the connection must close. Caller holds w->mu and the read
  * role. */
@@ -345,6 +369,8 @@ static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
 	q->f = *f;
 	memset(f, 0, sizeof(*f)); /* moved */
 	atomic_fetch_add(&w->inflight, 1);
+	if (w->busy > 0 && w->pinned)
+		widen_locked(w);
 	if (w->busy > 0)
 		w->concurrent = CONCURRENT_WINDOW;
 	else if (w->concurrent > 0)
@@ -542,19 +568,23 @@ static void refuse(struct cf_conn *conn, enum cf_proto_error code,
  * serving thread exists: they all inherit it. Only this client's calls are
  * affected; a CPU this process may not use is refused by the kernel and
  * the connection is served as usual. */
-static void serve_on_cpu(unsigned long conn_id, int cpu)
+static void serve_on_cpu(struct worker *w, unsigned long conn_id, int cpu)
 {
 	cpu_set_t one;
 
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) != 0)
+	if (sched_getaffinity(0, sizeof(w->wide), &w->wide) != 0 ||
+	    sched_setaffinity(0, sizeof(one), &one) != 0) {
 		cf_warn("conn=%lu: cannot serve on CPU %d as the client asks: "
 			"%s",
 			conn_id, cpu, strerror(errno));
-	else
-		cf_debug("conn=%lu: served on CPU %d, as the client asks",
-			 conn_id, cpu);
+		return;
+	}
+	w->pinned = true;
+	w->main_thread = pthread_self();
+	cf_debug("conn=%lu: served on CPU %d, as the client asks", conn_id,
+		 cpu);
 }
 
 /* Narrows the visible slots: --token/token lines, then the peer's map. */
@@ -650,7 +680,7 @@ int cf_worker_run(const struct cf_worker_args *a)
 	}
 	cf_info("audit conn=%lu %s: connected", a->conn_id, peer.desc);
 	if (hello.cpu >= 0)
-		serve_on_cpu(a->conn_id, hello.cpu);
+		serve_on_cpu(&w, a->conn_id, hello.cpu);
 
 	if (cf_module_open(conf->module, &mod, err, sizeof(err)) != CKR_OK) {
 		cf_error("conn=%lu: %s", a->conn_id, err);

@@ -7,6 +7,7 @@
  * gets a scratch directory with the token store and cofferd's socket; a
  * fake server (a thread here) plays the silent peer.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -594,6 +595,103 @@ static void test_client__cpu_setting_serves_on_that_cpu(void **state)
 	unsetenv("COFFER_CPU");
 }
 
+struct keygen_arg {
+	CK_SESSION_HANDLE s;
+	atomic_bool done;
+	CK_RV rv;
+};
+
+/* A slow call: an RSA key pair (session objects). */
+static void *rsa_keygen(void *p)
+{
+	struct keygen_arg *a = p;
+	CK_MECHANISM m = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
+	CK_ULONG bits = 3072;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE pub[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+			      {CKA_VERIFY, &yes, sizeof(yes)}};
+	CK_ATTRIBUTE priv[] = {{CKA_SIGN, &yes, sizeof(yes)}};
+	CK_OBJECT_HANDLE hpub, hpriv;
+
+	a->rv = p11->C_GenerateKeyPair(a->s, &m, pub, 2, priv, 1, &hpub,
+				       &hpriv);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+/* Whether every thread of process pid may run on exactly the CPUs of
+ * want. */
+static bool all_tasks_on(pid_t pid, const cpu_set_t *want)
+{
+	char path[64];
+	struct dirent *e;
+	bool all = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		cpu_set_t m;
+		long tid = strtol(e->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;
+		if (sched_getaffinity((pid_t)tid, sizeof(m), &m) != 0 ||
+		    !CPU_EQUAL(&m, want))
+			all = false;
+	}
+	closedir(d);
+	return all;
+}
+
+/* A client with the cpu setting that overlaps its calls gets its worker's
+ * CPUs back: on one CPU its calls would only take turns. */
+static void test_client__cpu_setting_widens_when_calls_overlap(void **state)
+{
+	cpu_set_t mine;
+	char cpu[16];
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+	int first = -1;
+	bool overlapped = false;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+		if (CPU_ISSET(i, &mine))
+			first = i;
+	snprintf(cpu, sizeof(cpu), "%d", first);
+	setenv("COFFER_CPU", cpu, 1);
+	cofferd_start();
+	initialize();
+	slot = make_token();
+	s = open_session(slot);
+	assert_int_equal(p11->C_Login(s, CKU_USER, PIN(USER_PIN)), CKR_OK);
+	/* Calls while a key pair is being made overlap it; a key made too
+	 * fast for any of them to get in is made again. */
+	for (int tries = 0; tries < 5 && !overlapped; tries++) {
+		struct keygen_arg a = {.s = s, .rv = CKR_GENERAL_ERROR};
+		pthread_t th;
+		CK_ULONG n = 0;
+		int calls = 0;
+
+		atomic_init(&a.done, false);
+		assert_int_equal(pthread_create(&th, NULL, rsa_keygen, &a), 0);
+		while (!atomic_load(&a.done)) {
+			assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+					 CKR_OK);
+			calls++;
+		}
+		pthread_join(th, NULL);
+		assert_int_equal(a.rv, CKR_OK);
+		overlapped = calls >= 2;
+	}
+	assert_true(overlapped);
+	assert_true(all_tasks_on(worker_pid(), &mine));
+	unsetenv("COFFER_CPU");
+}
+
 static void test_client__no_cpu_setting_leaves_the_worker_free(void **state)
 {
 	cpu_set_t mine, worker;
@@ -1089,6 +1187,7 @@ int main(int argc, char **argv)
 	    T(test_client__unreachable_server_initializes),
 	    T(test_client__unreachable_server_is_reported_once),
 	    T(test_client__cpu_setting_serves_on_that_cpu),
+	    T(test_client__cpu_setting_widens_when_calls_overlap),
 	    T(test_client__no_cpu_setting_leaves_the_worker_free),
 	    T(test_client__dead_socket_fails_fast),
 	    T(test_client__stopped_server_fails_fast),
