@@ -24,6 +24,7 @@
 #define CF_CLIENT_PATH_MAX 4096
 #define CF_CLIENT_TIMEOUT_DEFAULT 30000
 #define CF_CLIENT_CONNECT_TIMEOUT_DEFAULT 5000
+#define CF_CLIENT_CPU_AUTO (-2)
 
 struct cf_client_conf {
 	char source[CF_CLIENT_PATH_MAX]; /* config file read, "" if none */
@@ -34,8 +35,9 @@ struct cf_client_conf {
 	int timeout_ms;		/* one call's round trip */
 	int connect_timeout_ms; /* connect, TLS handshake and hello */
 	unsigned spin_usec;	/* opt-in busy-poll before sleeping, 0 off */
-	/* Opt-in: a call that is the only one in flight runs on this CPU
-	 * (cofferd's, by CPUAffinity=), -1 off. See colocate.c. */
+	/* Opt-in: a call that is the only one in flight runs on this CPU,
+	 * and cofferd serves the connection there (colocate.c); -1 off,
+	 * CF_CLIENT_CPU_AUTO: the CPU the connecting thread is on. */
 	int cpu;
 };
 

@@ -86,13 +86,17 @@ static int set_key(struct cf_client_conf *c, const char *key, const char *v,
 		char *end = NULL;
 		long n;
 
+		if (strcmp(v, "auto") == 0) {
+			c->cpu = CF_CLIENT_CPU_AUTO;
+			return 0;
+		}
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' || n < -1 ||
 		    n >= CF_HELLO_CPU_MAX) {
 			snprintf(err, errlen,
-				 "%s:%zu: %s: want a CPU number, 0 to %d (-1: "
-				 "off), got \"%s\"",
+				 "%s:%zu: %s: want a CPU number, 0 to %d, auto, "
+				 "or -1 (off), got \"%s\"",
 				 name, line, key, CF_HELLO_CPU_MAX - 1, v);
 			return -1;
 		}

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,17 @@ static int dial_tcp(const char *host, const char *port, int timeout_ms,
 	return last;
 }
 
+/* The CPU to ask the server for: the setting's, or with "auto" the one
+ * this thread runs on now (each new connection asks again). */
+static int32_t hello_cpu(const struct cf_client_conf *conf)
+{
+	int cpu = conf->cpu;
+
+	if (cpu == CF_CLIENT_CPU_AUTO)
+		cpu = sched_getcpu();
+	return cpu >= 0 && cpu < CF_HELLO_CPU_MAX ? cpu : -1;
+}
+
 /* Whether the last attempt failed: an application retries on every call,
  * so only the first failure in a row is an error line (with why), and the
  * next success says the server is back. */
@@ -175,7 +187,8 @@ int cf_client_dial(const struct cf_client_conf *conf, SSL_CTX *ctx,
 		dial_failed(conf, strerror(-r));
 		return r;
 	}
-	r = cf_hello_client_cpu(c, conf->connect_timeout_ms, conf->cpu, hello);
+	r = cf_hello_client_cpu(c, conf->connect_timeout_ms, hello_cpu(conf),
+				hello);
 	if (r != 0) {
 		if (hello->refused != 0)
 			snprintf(why, sizeof(why),

@@ -293,6 +293,8 @@ static CK_RV connect_locked(const struct timespec *deadline)
 	atomic_init(&rc->reading, false);
 	if (rpc.conf->spin_usec > 0)
 		cf_conn_set_spin(conn, rpc.conf->spin_usec);
+	if (rpc.conf->cpu == CF_CLIENT_CPU_AUTO)
+		atomic_store(&rpc.cpu, hello.cpu);
 	rpc.cur = rc;
 	return CKR_OK;
 }
@@ -306,7 +308,8 @@ void cf_rpc_init(const struct cf_client_conf *conf, SSL_CTX *tls)
 	rpc.tls = tls;
 	atomic_store(&rpc.timeout_ms, conf != NULL ? conf->timeout_ms
 						   : CF_CLIENT_TIMEOUT_DEFAULT);
-	atomic_store(&rpc.cpu, conf != NULL ? conf->cpu : -1);
+	/* "auto" is known once a connection asked the server for a CPU. */
+	atomic_store(&rpc.cpu, conf != NULL && conf->cpu >= 0 ? conf->cpu : -1);
 	pthread_mutex_unlock(&rpc.lock);
 }
 

@@ -368,8 +368,10 @@ static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
 	}
 	q->f = *f;
 	memset(f, 0, sizeof(*f)); /* moved */
-	atomic_fetch_add(&w->inflight, 1);
-	if (w->busy > 0 && w->pinned)
+	/* Overlap for certain: a call whose answer has not gone out yet
+	 * (busy also counts calls whose answer is out, and a client that
+	 * got it may already have sent its next one). */
+	if (atomic_fetch_add(&w->inflight, 1) > 0 && w->pinned)
 		widen_locked(w);
 	if (w->busy > 0)
 		w->concurrent = CONCURRENT_WINDOW;

@@ -595,6 +595,64 @@ static void test_client__cpu_setting_serves_on_that_cpu(void **state)
 	unsetenv("COFFER_CPU");
 }
 
+/* cpu = auto: the worker serves on one CPU, one the client may use. */
+static void test_client__cpu_auto_serves_on_one_cpu(void **state)
+{
+	cpu_set_t mine, worker;
+	CK_ULONG n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	setenv("COFFER_CPU", "auto", 1);
+	cofferd_start();
+	initialize();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	assert_int_equal(sched_getaffinity(worker_pid(), sizeof(worker),
+					   &worker),
+			 0);
+	assert_int_equal(CPU_COUNT(&worker), 1);
+	CPU_AND(&worker, &worker, &mine);
+	assert_int_equal(CPU_COUNT(&worker), 1);
+	unsetenv("COFFER_CPU");
+}
+
+/* Sequential calls never count as overlapping, slow ones neither: a slow
+ * call runs on a thread of its own, which may still be finishing when the
+ * client, answered, already sent its next call. */
+static void test_client__cpu_setting_stays_after_slow_sequential_calls(
+    void **state)
+{
+	cpu_set_t mine, worker;
+	CK_SESSION_HANDLE s;
+	CK_ULONG n = 0;
+	char cpu[16];
+	int first = -1;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+		if (CPU_ISSET(i, &mine))
+			first = i;
+	snprintf(cpu, sizeof(cpu), "%d", first);
+	setenv("COFFER_CPU", cpu, 1);
+	cofferd_start();
+	initialize();
+	s = open_session(make_token()); /* C_InitToken, C_InitPIN: slow */
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(p11->C_Login(s, CKU_USER, PIN(USER_PIN)),
+				 CKR_OK);
+		assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n),
+				 CKR_OK);
+		assert_int_equal(p11->C_Logout(s), CKR_OK);
+	}
+	assert_int_equal(sched_getaffinity(worker_pid(), sizeof(worker),
+					   &worker),
+			 0);
+	assert_int_equal(CPU_COUNT(&worker), 1);
+	assert_true(CPU_ISSET(first, &worker));
+	unsetenv("COFFER_CPU");
+}
+
 struct keygen_arg {
 	CK_SESSION_HANDLE s;
 	atomic_bool done;
@@ -1187,6 +1245,8 @@ int main(int argc, char **argv)
 	    T(test_client__unreachable_server_initializes),
 	    T(test_client__unreachable_server_is_reported_once),
 	    T(test_client__cpu_setting_serves_on_that_cpu),
+	    T(test_client__cpu_auto_serves_on_one_cpu),
+	    T(test_client__cpu_setting_stays_after_slow_sequential_calls),
 	    T(test_client__cpu_setting_widens_when_calls_overlap),
 	    T(test_client__no_cpu_setting_leaves_the_worker_free),
 	    T(test_client__dead_socket_fails_fast),

@@ -165,7 +165,8 @@ static void test_client_conf__bad_spin_names_its_unit(void **state)
 	}
 }
 
-/* cpu names a CPU a cpu_set_t holds, or -1 (off); COFFER_CPU sets it. */
+/* cpu names a CPU a cpu_set_t holds, auto, or -1 (off); COFFER_CPU sets
+ * it. */
 static void test_client_conf__cpu_values(void **state)
 {
 	static const char *bad[] = {"1024", "-2", "x", "1.5"};
@@ -190,6 +191,9 @@ static void test_client_conf__cpu_values(void **state)
 	setenv("COFFER_CPU", "-1", 1);
 	assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), 0);
 	assert_int_equal(c.cpu, -1);
+	setenv("COFFER_CPU", "auto", 1);
+	assert_int_equal(cf_client_conf_load(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.cpu, CF_CLIENT_CPU_AUTO);
 	unsetenv("COFFER_CPU");
 }
 
