@@ -68,10 +68,13 @@ struct cf_colocate {
 	bool pinned;
 	cpu_set_t orig; /* the thread's affinity before the call */
 };
-/* Around every call: when cpu >= 0 and no other call is under way, the
- * thread runs on cpu until cf_colocate_leave puts its affinity back. */
+/* Around every call: when cpu >= 0 and no calls overlapped since the
+ * connection was made, the thread runs on cpu until cf_colocate_leave
+ * puts its affinity back. */
 void cf_colocate_enter(int cpu, struct cf_colocate *st);
 void cf_colocate_leave(struct cf_colocate *st);
+/* A new connection: its worker starts on the CPU again. */
+void cf_colocate_reset(void);
 
 /* ---- dialing (dial.c) ------------------------------------------------- */
 

@@ -7,9 +7,10 @@
  *
  * The calling thread's own affinity is read before and put back after
  * every call, so the application's settings are never lost, and a thread
- * the application keeps off that CPU is left where it is. With calls of
- * several threads under way nothing is pinned: they would only take turns
- * on the one CPU.
+ * the application keeps off that CPU is left where it is. Once calls of
+ * several threads overlapped, nothing is pinned until the next
+ * connection: they would only take turns on the one CPU, and cofferd
+ * widens the connection's worker then too.
  */
 #include "client/client.h"
 
@@ -22,6 +23,15 @@
 
 /* Calls under way in this process with the setting on, pinned or not. */
 static atomic_uint calls;
+/* Calls overlapped since the connection was made: cofferd then serves it
+ * on all its CPUs (docs/cofferd.md), and pinning a lone call to one of
+ * them would gain nothing. */
+static atomic_bool overlapped;
+
+void cf_colocate_reset(void)
+{
+	atomic_store(&overlapped, false);
+}
 
 void cf_colocate_enter(int cpu, struct cf_colocate *st)
 {
@@ -29,7 +39,11 @@ void cf_colocate_enter(int cpu, struct cf_colocate *st)
 
 	st->pinned = false;
 	st->counted = cpu >= 0;
-	if (!st->counted || atomic_fetch_add(&calls, 1) != 0)
+	if (!st->counted)
+		return;
+	if (atomic_fetch_add(&calls, 1) != 0)
+		atomic_store(&overlapped, true);
+	if (atomic_load(&overlapped))
 		return;
 	if (sched_getaffinity(0, sizeof(st->orig), &st->orig) != 0 ||
 	    !CPU_ISSET(cpu, &st->orig) || CPU_COUNT(&st->orig) == 1)

@@ -295,6 +295,7 @@ static CK_RV connect_locked(const struct timespec *deadline)
 		cf_conn_set_spin(conn, rpc.conf->spin_usec);
 	if (rpc.conf->cpu == CF_CLIENT_CPU_AUTO)
 		atomic_store(&rpc.cpu, hello.cpu);
+	cf_colocate_reset();
 	rpc.cur = rc;
 	return CKR_OK;
 }

@@ -112,7 +112,9 @@ static void *other_call(void *p)
 }
 
 /* With another call under way nothing is pinned: calls of several
- * threads would only take turns on the one CPU. */
+ * threads would only take turns on the one CPU. Nor are lone calls after
+ * that, until a new connection (whose cofferd worker starts on the CPU
+ * again). */
 static void test_colocate__concurrent_call_is_not_pinned(void **state)
 {
 	cpu_set_t before, during;
@@ -138,17 +140,35 @@ static void test_colocate__concurrent_call_is_not_pinned(void **state)
 	pthread_join(th, NULL);
 	pthread_barrier_destroy(&o.in);
 	pthread_barrier_destroy(&o.out);
+	/* A lone call now: still not pinned... */
+	cf_colocate_enter(a, &st);
+	assert_false(st.pinned);
+	cf_colocate_leave(&st);
+	/* ...until the next connection. */
+	cf_colocate_reset();
+	cf_colocate_enter(a, &st);
+	assert_int_equal(st.pinned, b >= 0);
+	cf_colocate_leave(&st);
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	cf_colocate_reset();
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(
-		test_colocate__lone_call_runs_on_the_cpu_then_returns),
-	    cmocka_unit_test(test_colocate__off_leaves_the_thread_alone),
-	    cmocka_unit_test(
-		test_colocate__thread_kept_off_the_cpu_is_not_moved),
-	    cmocka_unit_test(test_colocate__concurrent_call_is_not_pinned),
+	    cmocka_unit_test_setup(
+		test_colocate__lone_call_runs_on_the_cpu_then_returns, reset),
+	    cmocka_unit_test_setup(test_colocate__off_leaves_the_thread_alone,
+				   reset),
+	    cmocka_unit_test_setup(
+		test_colocate__thread_kept_off_the_cpu_is_not_moved, reset),
+	    cmocka_unit_test_setup(test_colocate__concurrent_call_is_not_pinned,
+				   reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
