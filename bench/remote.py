@@ -563,8 +563,9 @@ def summarise(res, floor, spin_floor, cols, spin_us, work_floor=None,
     if coloc is not None:
         cr, cf = coloc["res"], coloc["floor"]["median"]
         td = res.time("sign-ecdsa-p256@1t", D)
-        S.head("7. opt-in co-location (COFFER_CPU=0: a lone call runs on "
-               "CPU 0, and cofferd serves the connection there), blocking")
+        S.head("7. opt-in co-location (COFFER_CPU=auto: a lone call runs on "
+               "the CPU it connected from, and cofferd serves the connection "
+               "there), blocking")
         S.line("64 B ping-pong, both processes on CPU 0: %s (%s of the "
                "floor)"
                % (us(cf), ratio(div(cf, f64))))
@@ -736,7 +737,7 @@ PIN = ["taskset", "-c", "0"]
 
 def colocated(args, b, scratch, servers):
     """random and 1-thread ECDSA through cofferd with the client's cpu
-    setting (COFFER_CPU=0), and the 64 B ping-pong with both processes on
+    setting (COFFER_CPU=auto), and the 64 B ping-pong with both processes on
     CPU 0; None when taskset is missing or there is one CPU only."""
     if not b["cofferd"] or not b["client"] or shutil.which("taskset") is None \
             or (os.cpu_count() or 1) < 2:
@@ -746,7 +747,8 @@ def colocated(args, b, scratch, servers):
     sock = os.path.join(d, "cofferd.sock")
     pid = start_cofferd(servers, b, d, "cofferd-colocated", "unix:" + sock)
     out = os.path.join(d, "bench.json")
-    # The client's cpu setting: its lone calls run on CPU 0, and it asks
+    # The client's cpu setting (auto): its lone calls run on the CPU it
+    # connected from, and it asks
     # cofferd to serve its connection there (docs/client.md, "Latency").
     rc = subprocess.run(
         [b["bench"], "--workload", "random,sign-ecdsa-p256@1t",
@@ -754,7 +756,7 @@ def colocated(args, b, scratch, servers):
          "colocated=" + b["client"], "--server-pid",
          "colocated=%d" % pid, "--module-env",
          "colocated=COFFER_SERVER=unix:" + sock, "--module-env",
-         "colocated=COFFER_CPU=0"],
+         "colocated=COFFER_CPU=auto"],
         env=dict(os.environ, TMPDIR=d), stdout=subprocess.DEVNULL).returncode
     servers.stop_all()
     if rc != 0 or not os.path.exists(out):
