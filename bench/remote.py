@@ -748,8 +748,8 @@ def colocated(args, b, scratch, servers):
     pid = start_cofferd(servers, b, d, "cofferd-colocated", "unix:" + sock)
     out = os.path.join(d, "bench.json")
     # The client's cpu setting (auto): its lone calls run on the CPU it
-    # connected from, and it asks
-    # cofferd to serve its connection there (docs/client.md, "Latency").
+    # connected from, and it asks cofferd to serve its connection there
+    # (docs/client.md, "Latency").
     rc = subprocess.run(
         [b["bench"], "--workload", "random,sign-ecdsa-p256@1t",
          "--seconds", str(args.seconds), "--json", out, "--module",
