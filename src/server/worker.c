@@ -26,6 +26,7 @@
  * A CF_FRAME_CHAIN (a deferred init, then a request) is one call here: one
  * in-flight slot, one reply, its cost noted under the request's function.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -321,19 +322,33 @@ out:
 }
 
 /* The client overlaps its calls: one CPU would only make them take turns,
- * so every thread of this worker gets the process's CPUs back (threads
- * made later inherit them). Caller holds w->mu. */
+ * so every thread of this worker process gets the process's CPUs back:
+ * ours, and any the module or a runtime made, all listed in /proc (threads
+ * made later inherit the wide set from their creator, unless it was one
+ * still narrow). Caller holds w->mu. */
 static void widen_locked(struct worker *w)
 {
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
 	w->pinned = false;
-	(void)pthread_setaffinity_np(w->main_thread, sizeof(w->wide),
-				     &w->wide);
-	for (unsigned i = 0; i < w->nthreads; i++)
-		(void)pthread_setaffinity_np(w->threads[i], sizeof(w->wide),
+	if (d == NULL) {
+		/* No /proc: at least the threads this worker made. */
+		(void)pthread_setaffinity_np(w->main_thread, sizeof(w->wide),
 					     &w->wide);
-	if (w->sig_started)
-		(void)pthread_setaffinity_np(w->sig_thread, sizeof(w->wide),
-					     &w->wide);
+		for (unsigned i = 0; i < w->nthreads; i++)
+			(void)pthread_setaffinity_np(
+			    w->threads[i], sizeof(w->wide), &w->wide);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		long tid = strtol(e->d_name, NULL, 10);
+
+		if (tid > 0)
+			(void)sched_setaffinity((pid_t)tid, sizeof(w->wide),
+						&w->wide);
+	}
+	closedir(d);
 	cf_debug("conn=%lu: the client overlaps its calls: served on every "
 		 "CPU again",
 		 w->srv.conn_id);
