@@ -76,11 +76,21 @@ int cf_hello_client_cpu(struct cf_conn *c, int timeout_ms, int32_t cpu,
 	cf_put_be32(hello + 16, cpu >= 0 ? (uint32_t)cpu : NO_CPU);
 	rc = cf_conn_send(c, CF_FRAME_HELLO, 0, 0, hello, sizeof(hello),
 			  timeout_ms);
-	if (rc < 0)
-		return rc;
-	rc = cf_conn_recv(c, &f, timeout_ms);
-	if (rc < 0)
-		return rc;
+	if (rc < 0) {
+		/* A server that refuses at once (too many clients) may have
+		 * closed before our hello went out: its reason may still be
+		 * there to read, and is worth more than the failed send. */
+		if (cf_conn_recv(c, &f, timeout_ms) != 0)
+			return rc;
+		if (f.type != CF_FRAME_ERROR) {
+			cf_frame_clear(&f);
+			return rc;
+		}
+	} else {
+		rc = cf_conn_recv(c, &f, timeout_ms);
+		if (rc < 0)
+			return rc;
+	}
 	if (f.type == CF_FRAME_ERROR) {
 		/* The server refused us, and says why. */
 		if (cf_conn_parse_error(&f, &out->refused, out->refused_reason,

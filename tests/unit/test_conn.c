@@ -1471,6 +1471,27 @@ static void *refusing_server(void *p)
 	return NULL;
 }
 
+/* A server that refuses before it reads (cofferd over max_clients) may
+ * have closed before the client's hello went out: the client's send fails,
+ * and the server's reason, already in the socket, is still what it
+ * reports. */
+static void test_hello__refusal_before_our_hello_is_still_read(void **state)
+{
+	struct cf_conn *a, *b;
+	struct cf_hello cl;
+
+	(void)state;
+	pair(&a, &b, CF_FRAME_MAX_DEFAULT);
+	assert_int_equal(cf_conn_send_error(b, 0, CF_PERR_LIMIT,
+					    "too many clients", T_MS),
+			 0);
+	cf_conn_free(b);
+	assert_int_equal(cf_hello_client(a, T_MS, &cl), -EPROTO);
+	assert_int_equal(cl.refused, CF_PERR_LIMIT);
+	assert_string_equal(cl.refused_reason, "too many clients");
+	cf_conn_free(a);
+}
+
 static void test_hello__client_given_error_frame_is_eproto(void **state)
 {
 	struct cf_conn *a, *b;
@@ -1588,6 +1609,8 @@ int main(void)
 	    cmocka_unit_test(test_hello__short_hello_gets_malformed),
 	    cmocka_unit_test(test_hello__request_before_hello_gets_malformed),
 	    cmocka_unit_test(test_hello__client_given_error_frame_is_eproto),
+	    cmocka_unit_test(
+		test_hello__refusal_before_our_hello_is_still_read),
 	    cmocka_unit_test(test_hello__client_hello_on_the_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
