@@ -339,16 +339,16 @@ static void widen_locked(struct worker *w)
 		for (unsigned i = 0; i < w->nthreads; i++)
 			(void)pthread_setaffinity_np(
 			    w->threads[i], sizeof(w->wide), &w->wide);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		long tid = strtol(e->d_name, NULL, 10);
+	} else {
+		while ((e = readdir(d)) != NULL) {
+			long tid = strtol(e->d_name, NULL, 10);
 
-		if (tid > 0)
-			(void)sched_setaffinity((pid_t)tid, sizeof(w->wide),
-						&w->wide);
+			if (tid > 0)
+				(void)sched_setaffinity(
+				    (pid_t)tid, sizeof(w->wide), &w->wide);
+		}
+		closedir(d);
 	}
-	closedir(d);
 	cf_debug("conn=%lu: the client overlaps its calls: served on every "
 		 "CPU again",
 		 w->srv.conn_id);
@@ -360,6 +360,7 @@ static void widen_locked(struct worker *w)
 static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
 {
 	struct queued *q;
+	bool overlap;
 
 	if (f->type != CF_FRAME_REQUEST && f->type != CF_FRAME_CHAIN) {
 		refuse_frame_locked(w, f, CF_PERR_MALFORMED,
@@ -386,9 +387,10 @@ static bool accept_frame_locked(struct worker *w, struct cf_frame *f)
 	/* Overlap for certain: a call whose answer has not gone out yet
 	 * (busy also counts calls whose answer is out, and a client that
 	 * got it may already have sent its next one). */
-	if (atomic_fetch_add(&w->inflight, 1) > 0 && w->pinned)
+	overlap = atomic_fetch_add(&w->inflight, 1) > 0;
+	if (overlap && w->pinned)
 		widen_locked(w);
-	if (w->busy > 0)
+	if (overlap)
 		w->concurrent = CONCURRENT_WINDOW;
 	else if (w->concurrent > 0)
 		w->concurrent--;
