@@ -567,23 +567,34 @@ static pid_t worker_pid(void)
 	return (pid_t)pid;
 }
 
+/* Sets COFFER_CPU to the first CPU this process may use, whose set
+ * *mine gets; returns that CPU. */
+static int ask_first_cpu(cpu_set_t *mine)
+{
+	char cpu[16];
+	int first = -1;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(*mine), mine), 0);
+	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+		if (CPU_ISSET(i, mine))
+			first = i;
+	assert_true(first >= 0);
+	snprintf(cpu, sizeof(cpu), "%d", first);
+	setenv("COFFER_CPU", cpu, 1);
+	return first;
+}
+
 /* COFFER_CPU asks cofferd to serve the connection on that CPU: its worker
  * process runs there alone (docs/client.md, "Latency"). Without it the
  * worker may run anywhere cofferd may. */
 static void test_client__cpu_setting_serves_on_that_cpu(void **state)
 {
 	cpu_set_t mine, worker;
-	char cpu[16];
 	CK_ULONG n = 0;
-	int first = -1;
+	int first;
 
 	(void)state;
-	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
-	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
-		if (CPU_ISSET(i, &mine))
-			first = i;
-	snprintf(cpu, sizeof(cpu), "%d", first);
-	setenv("COFFER_CPU", cpu, 1);
+	first = ask_first_cpu(&mine);
 	cofferd_start();
 	initialize();
 	assert_int_equal(p11->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
@@ -625,16 +636,10 @@ static void test_client__cpu_setting_stays_after_slow_sequential_calls(
 	cpu_set_t mine, worker;
 	CK_SESSION_HANDLE s;
 	CK_ULONG n = 0;
-	char cpu[16];
-	int first = -1;
+	int first;
 
 	(void)state;
-	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
-	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
-		if (CPU_ISSET(i, &mine))
-			first = i;
-	snprintf(cpu, sizeof(cpu), "%d", first);
-	setenv("COFFER_CPU", cpu, 1);
+	first = ask_first_cpu(&mine);
 	cofferd_start();
 	initialize();
 	s = open_session(make_token()); /* C_InitToken, C_InitPIN: slow */
@@ -708,19 +713,12 @@ static bool all_tasks_on(pid_t pid, const cpu_set_t *want)
 static void test_client__cpu_setting_widens_when_calls_overlap(void **state)
 {
 	cpu_set_t mine;
-	char cpu[16];
 	CK_SESSION_HANDLE s;
 	CK_SLOT_ID slot;
-	int first = -1;
 	bool overlapped = false;
 
 	(void)state;
-	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
-	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
-		if (CPU_ISSET(i, &mine))
-			first = i;
-	snprintf(cpu, sizeof(cpu), "%d", first);
-	setenv("COFFER_CPU", cpu, 1);
+	(void)ask_first_cpu(&mine);
 	cofferd_start();
 	initialize();
 	slot = make_token();
